@@ -1,0 +1,320 @@
+/*
+ * stratocast.h: the public interface of the stratocast protocol core.
+ *
+ * The core is sans-I/O. It never opens a socket, reads a clock, draws
+ * randomness or touches a disk. The host feeds it datagrams and the current
+ * time; it answers with datagrams (through the send callback), events
+ * (through the other callbacks) and its next deadline. The same core runs in
+ * stratocastd, in stratosim and in the unit tests.
+ *
+ * Time is uint64_t monotonic nanoseconds from an arbitrary origin;
+ * UINT64_MAX means "no deadline".
+ */
+#ifndef STRATOCAST_H
+#define STRATOCAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(SC_BUILDING_CORE)
+#define SC_API __attribute__((visibility("default")))
+#else
+#define SC_API
+#endif
+
+/* ---- errors ------------------------------------------------------------ */
+
+/* Every fallible function returns 0 (or a length) on success and one of
+ * these negative codes on failure. */
+enum {
+  SC_ERR_INVALID_ARG = -201, /* a caller passed something unusable */
+  SC_ERR_NOMEM = -202,       /* an allocation failed */
+  SC_ERR_BUFFER = -203,      /* a read or write ran past the buffer */
+  SC_ERR_MALFORMED = -204,   /* bytes do not parse */
+  SC_ERR_VERSION = -205,     /* unknown protocol version */
+  SC_ERR_CRYPTO = -206,      /* authentication or a DH failed */
+  SC_ERR_REPLAY = -207,      /* packet number already seen or too old */
+  SC_ERR_STATE = -208,       /* not allowed in the current state */
+  SC_ERR_NOT_FOUND = -209,   /* no such session or peer */
+  SC_ERR_LIMIT = -210,       /* a configured limit was reached */
+  SC_ERR_BUSY = -211,        /* try again later (queue or window full) */
+  SC_ERR_CLOSED = -212,      /* the node or session is closed */
+  SC_ERR_SELF = -213,        /* the peer is this node */
+};
+
+/* sc_ssize is "a length or an SC_ERR_* code". */
+typedef long sc_ssize;
+
+/* sc_strerror returns a static English description of |err|. */
+SC_API const char *sc_strerror(int err);
+
+/* sc_err_is_fatal returns nonzero if |err| means the object that returned it
+ * can no longer be used (only SC_ERR_NOMEM and SC_ERR_CLOSED). */
+SC_API int sc_err_is_fatal(int err);
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* An allocator table. Every constructor takes one so that tests can fail the
+ * N-th allocation. |user| is passed back to every function. */
+typedef struct sc_mem {
+  void *user;
+  void *(*malloc)(size_t size, void *user);
+  void (*free)(void *ptr, void *user);
+  void *(*calloc)(size_t nmemb, size_t size, void *user);
+  void *(*realloc)(void *ptr, size_t size, void *user);
+} sc_mem;
+
+/* sc_mem_default returns a table backed by the C library. */
+SC_API const sc_mem *sc_mem_default(void);
+
+/* ---- addresses --------------------------------------------------------- */
+
+#define SC_ADDR_STRLEN 48 /* "[ffff:...:ffff]:65535" plus NUL */
+
+/* A transport address without any socket headers: the shell converts. */
+typedef struct sc_addr {
+  uint8_t family; /* SC_AF_INET or SC_AF_INET6 */
+  uint8_t ip[16]; /* IPv4 in the first 4 bytes, rest zero */
+  uint16_t port;  /* host byte order */
+} sc_addr;
+
+#define SC_AF_INET 4
+#define SC_AF_INET6 6
+
+/* sc_addr_eq returns nonzero if |a| and |b| are the same address. */
+SC_API int sc_addr_eq(const sc_addr *a, const sc_addr *b);
+
+/* sc_addr_format writes |a| as "1.2.3.4:5" or "[::1]:5" (RFC 5952) into
+ * |buf| of SC_ADDR_STRLEN bytes and returns |buf|. */
+SC_API char *sc_addr_format(const sc_addr *a, char *buf);
+
+/* sc_addr_parse parses the forms sc_addr_format writes (and IPv6 without
+ * brackets only when no port follows is not accepted). Returns 0 or
+ * SC_ERR_MALFORMED. */
+SC_API int sc_addr_parse(sc_addr *a, const char *s);
+
+/* ---- identity ---------------------------------------------------------- */
+
+#define SC_KEY_LEN 32
+#define SC_PEER_ID_LEN 32
+#define SC_PEER_ID_HEXLEN (2 * SC_PEER_ID_LEN + 1)
+
+/* sc_identity_from_secret derives the X25519 public key and the peer ID
+ * (BLAKE2b-256 of the public key) from a 32-byte secret key. Returns 0 or
+ * SC_ERR_CRYPTO when the key is unusable. */
+SC_API int sc_identity_from_secret(const uint8_t secret[SC_KEY_LEN],
+                                   uint8_t pub[SC_KEY_LEN],
+                                   uint8_t peer_id[SC_PEER_ID_LEN]);
+
+/* sc_hex writes |len| bytes of |in| as lower-case hex plus NUL into |out|
+ * (2 * len + 1 bytes) and returns |out|. */
+SC_API char *sc_hex(char *out, const uint8_t *in, size_t len);
+
+/* ---- the node ---------------------------------------------------------- */
+
+typedef struct sc_node sc_node;
+
+enum sc_log_level {
+  SC_LOG_ERROR = 0,
+  SC_LOG_WARN = 1,
+  SC_LOG_INFO = 2,
+  SC_LOG_DEBUG = 3,
+};
+
+/* What happened to a peer, for persistence and logs. */
+enum sc_peer_event_kind {
+  SC_PEER_UP = 1,     /* a session completed its handshake */
+  SC_PEER_DOWN = 2,   /* a session ended (see |reason|) */
+  SC_PEER_FAILED = 3, /* a handshake to an address gave up */
+};
+
+/* Why a session ended. */
+enum sc_close_reason {
+  SC_CLOSE_NONE = 0,
+  SC_CLOSE_LOCAL = 1,     /* this node closed it */
+  SC_CLOSE_REMOTE = 2,    /* the peer sent CLOSE */
+  SC_CLOSE_IDLE = 3,      /* nothing heard within the idle timeout */
+  SC_CLOSE_REPLACED = 4,  /* a newer session with the same peer took over */
+  SC_CLOSE_HANDSHAKE = 5, /* the handshake timed out */
+  SC_CLOSE_PROTOCOL = 6,  /* the peer broke the protocol */
+  SC_CLOSE_SELF = 7,      /* the address turned out to be this node */
+};
+
+typedef struct sc_peer_event {
+  int kind;   /* enum sc_peer_event_kind */
+  int reason; /* enum sc_close_reason for SC_PEER_DOWN/FAILED */
+  int has_peer_id;
+  uint8_t peer_id[SC_PEER_ID_LEN];
+  sc_addr addr;
+  uint64_t rtt_ns; /* smoothed RTT, 0 if unknown */
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+} sc_peer_event;
+
+typedef struct sc_callbacks {
+  /* Sends one datagram. The core keeps no reference to |data| after the call
+   * returns. A negative return is counted as a send error; the core treats
+   * the datagram as lost. Required. */
+  int (*send)(void *user, const sc_addr *to, const uint8_t *data, size_t len);
+  /* Fills |buf| with |len| cryptographically secure random bytes.
+   * Required. */
+  void (*rand)(void *user, uint8_t *buf, size_t len);
+  /* Receives a log line (no trailing newline). Optional. */
+  void (*log)(void *user, int level, const char *msg);
+  /* Reports a peer event. Optional. */
+  void (*peer_event)(void *user, const sc_peer_event *ev);
+} sc_callbacks;
+
+typedef struct sc_settings {
+  uint8_t static_secret[SC_KEY_LEN]; /* X25519 identity secret key */
+  int log_level;                     /* enum sc_log_level; higher = more */
+  size_t max_datagram;               /* largest datagram sent; default 1200 */
+  uint32_t max_sessions;             /* sessions of any state; default 256 */
+  uint32_t max_half_open;      /* responder handshakes in flight; default 64 */
+  uint32_t target_peers;       /* connect to introduced peers below this; 8 */
+  uint64_t idle_timeout;       /* default 30 s */
+  uint64_t keepalive_interval; /* default 10 s */
+  uint64_t handshake_timeout;  /* give up on a handshake; default 20 s */
+  uint64_t cookie_lifetime;    /* cookie validity; default 120 s */
+} sc_settings;
+
+/* sc_settings_default fills |s| with the defaults and a zero secret. */
+SC_API void sc_settings_default(sc_settings *s);
+
+/* sc_node_new creates a node. |settings| and |callbacks| are copied; |mem|
+ * must outlive the node (NULL means sc_mem_default()). |user| is passed to
+ * every callback. |now| is the current time. Returns 0, SC_ERR_INVALID_ARG,
+ * SC_ERR_CRYPTO (bad secret) or SC_ERR_NOMEM. */
+SC_API int sc_node_new(sc_node **pnode, const sc_settings *settings,
+                       const sc_callbacks *callbacks, const sc_mem *mem,
+                       void *user, uint64_t now);
+
+/* sc_node_del frees |node| and every session without sending anything.
+ * NULL is fine. */
+SC_API void sc_node_del(sc_node *node);
+
+/* sc_node_recv processes one datagram |data| of |len| bytes that came from
+ * |from| at |now|. Bad datagrams are counted and dropped, never returned as
+ * errors. Returns 0, or SC_ERR_NOMEM when the node ran out of memory (the
+ * datagram is dropped; the node stays usable). */
+SC_API int sc_node_recv(sc_node *node, const uint8_t *data, size_t len,
+                        const sc_addr *from, uint64_t now);
+
+/* sc_node_handle_expiry runs every timer due at |now|: retransmissions,
+ * acknowledgements, keepalives, timeouts, pacing. Returns 0 or
+ * SC_ERR_NOMEM. */
+SC_API int sc_node_handle_expiry(sc_node *node, uint64_t now);
+
+/* sc_node_get_expiry returns the time at which sc_node_handle_expiry must be
+ * called next, or UINT64_MAX. */
+SC_API uint64_t sc_node_get_expiry(const sc_node *node);
+
+/* sc_node_connect asks the node to keep a session with |addr| (a bootstrap
+ * peer whose identity is not known in advance): it connects now and again
+ * whenever the session ends, with backoff. Returns 0, SC_ERR_LIMIT,
+ * SC_ERR_CLOSED or SC_ERR_NOMEM. */
+SC_API int sc_node_connect(sc_node *node, const sc_addr *addr, uint64_t now);
+
+/* sc_node_close closes every session gracefully: each peer is told, and the
+ * node stops accepting new sessions. Returns 0. */
+SC_API int sc_node_close(sc_node *node, uint64_t now);
+
+/* sc_node_is_closed returns nonzero once sc_node_close was called and every
+ * session is gone (its CLOSE was sent). */
+SC_API int sc_node_is_closed(const sc_node *node);
+
+/* sc_node_peer_id returns the node's 32-byte peer ID. */
+SC_API const uint8_t *sc_node_peer_id(const sc_node *node);
+
+/* ---- counters and introspection --------------------------------------- */
+
+/* Reasons a datagram is dropped. Keep sc_drop_reason_name in step. */
+enum sc_drop_reason {
+  SC_DROP_TRUNCATED = 0,   /* shorter than its header or a field */
+  SC_DROP_OVERSIZED,       /* longer than SC_MAX_PACKET */
+  SC_DROP_VERSION,         /* unknown protocol version */
+  SC_DROP_TYPE,            /* unknown packet type */
+  SC_DROP_UNKNOWN_SESSION, /* receiver session ID not found */
+  SC_DROP_STATE,           /* valid packet, wrong session state */
+  SC_DROP_REPLAY,          /* packet number seen before or too old */
+  SC_DROP_AUTH,            /* AEAD or handshake authentication failed */
+  SC_DROP_MALFORMED,       /* authenticated, but chunks do not parse */
+  SC_DROP_COOKIE,          /* handshake cookie invalid or expired */
+  SC_DROP_LIMIT,           /* session or half-open limit reached */
+  SC_DROP_CLOSED,          /* the node is closing */
+  SC_DROP_AMPLIFICATION,   /* reply would exceed 3x to an unvalidated path */
+  SC_DROP_REASON_COUNT
+};
+
+/* sc_drop_reason_name returns a snake_case name for |reason|. */
+SC_API const char *sc_drop_reason_name(int reason);
+
+typedef struct sc_node_stats {
+  uint64_t packets_received;
+  uint64_t packets_sent;
+  uint64_t bytes_received;
+  uint64_t bytes_sent;
+  uint64_t send_errors;
+  uint64_t dropped[SC_DROP_REASON_COUNT];
+  uint64_t retries_sent;          /* cookie challenges sent */
+  uint64_t handshakes_started;    /* as initiator */
+  uint64_t handshakes_completed;  /* either role */
+  uint64_t handshakes_failed;     /* initiator gave up */
+  uint64_t sessions_replaced;     /* rapid connection restore */
+  uint64_t sessions_timed_out;    /* idle timeout */
+  uint64_t path_migrations;       /* validated address changes */
+  uint64_t packets_lost;          /* declared lost by loss detection */
+  uint64_t packets_retransmitted; /* control messages resent */
+} sc_node_stats;
+
+/* sc_node_get_stats copies the node's counters into |st|. */
+SC_API void sc_node_get_stats(const sc_node *node, sc_node_stats *st);
+
+enum sc_session_state {
+  SC_SESSION_HANDSHAKE = 1, /* handshake in progress */
+  SC_SESSION_ESTABLISHED = 2,
+  SC_SESSION_CLOSING = 3, /* CLOSE sent or received, draining */
+};
+
+typedef struct sc_session_info {
+  uint32_t local_id;
+  int state;     /* enum sc_session_state */
+  int initiator; /* nonzero if this node started the handshake */
+  int has_peer_id;
+  uint8_t peer_id[SC_PEER_ID_LEN];
+  sc_addr addr;
+  uint64_t established_at; /* 0 while in handshake */
+  uint64_t srtt_ns;
+  uint64_t rttvar_ns;
+  uint64_t min_rtt_ns;
+  uint64_t cwnd_bytes;
+  uint64_t bytes_in_flight;
+  uint64_t pacing_rate_bps; /* bytes per second, 0 when not pacing */
+  uint64_t bytes_sent;
+  uint64_t bytes_received;
+  uint64_t packets_sent;
+  uint64_t packets_received;
+  uint64_t packets_lost;
+  uint64_t last_received; /* time of the last authenticated packet */
+} sc_session_info;
+
+/* sc_node_session_count returns the number of sessions in any state. */
+SC_API size_t sc_node_session_count(const sc_node *node);
+
+/* sc_node_sessions fills up to |cap| entries of |out| and returns how many
+ * sessions exist (which may exceed |cap|). Order is by local ID. */
+SC_API size_t sc_node_sessions(const sc_node *node, sc_session_info *out,
+                               size_t cap);
+
+/* sc_session_state_name returns "handshake", "established" or "closing". */
+SC_API const char *sc_session_state_name(int state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRATOCAST_H */
