@@ -30,6 +30,11 @@ START_TEST(test_handshake_basic) {
   ck_assert_uint_le(tn_now(net), 60 * SC_MS);
   ck_assert(tn_session_with(net, b, a, &info, NULL));
   ck_assert(info.initiator);
+  /* The handshake itself timed the round trip, on both sides. */
+  ck_assert_uint_eq(info.srtt_ns, 20 * SC_MS);
+  ck_assert(tn_session_with(net, a, b, &info, NULL));
+  ck_assert_uint_eq(info.min_rtt_ns, 20 * SC_MS);
+  ck_assert(tn_session_with(net, b, a, &info, NULL));
   ck_assert(sc_addr_eq(&info.addr, &tn_get(net, a)->addr));
   st = tn_stats(net, a);
   ck_assert_uint_eq(st.retries_sent, 1);
@@ -202,9 +207,9 @@ START_TEST(test_graceful_close) {
   /* The closed node neither reconnects nor accepts. */
   tn_run(net, 10 * SC_SEC);
   ck_assert_uint_eq(sc_node_session_count(tn_get(net, b)->node), 0);
-  ck_assert_int_eq(sc_node_connect(tn_get(net, b)->node,
-                                   &tn_get(net, a)->addr, tn_now(net)),
-                   SC_ERR_CLOSED);
+  ck_assert_int_eq(
+      sc_node_connect(tn_get(net, b)->node, &tn_get(net, a)->addr, tn_now(net)),
+      SC_ERR_CLOSED);
   tn_del(net);
 }
 END_TEST
@@ -320,9 +325,8 @@ START_TEST(test_reliable_messages) {
   sb = session_of(net, b);
   memset(body, 0x5a, sizeof(body));
   for (i = 0; i < 500; i++) {
-    ck_assert_int_eq(sc_session_send_msg(sa, 1000, body, sizeof(body),
-                                         tn_now(net)),
-                     0);
+    ck_assert_int_eq(
+        sc_session_send_msg(sa, 1000, body, sizeof(body), tn_now(net)), 0);
   }
   tn_run(net, 30 * SC_SEC);
   ck_assert_uint_eq(sb->next_in_seq, 500);
@@ -400,9 +404,9 @@ START_TEST(test_hostile_packets) {
   st = tn_stats(net, a);
   ck_assert_uint_eq(st.dropped[SC_DROP_TRUNCATED],
                     SC_DATA_HEADER_LEN + SC_AEAD_TAG_LEN + 1);
-  ck_assert_uint_eq(st.dropped[SC_DROP_AUTH],
-                    cap.len - 6 + cap.len - SC_DATA_HEADER_LEN -
-                        SC_AEAD_TAG_LEN - 1);
+  ck_assert_uint_eq(st.dropped[SC_DROP_AUTH], cap.len - 6 + cap.len -
+                                                  SC_DATA_HEADER_LEN -
+                                                  SC_AEAD_TAG_LEN - 1);
   /* The genuine packet is accepted once, then is a replay. */
   ck_assert_int_eq(tn_inject(net, a, &from, cap.data, cap.len), 0);
   ck_assert_uint_eq(tn_stats(net, a).dropped[SC_DROP_REPLAY], 0);

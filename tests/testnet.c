@@ -159,8 +159,8 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
 static void cb_log(void *user, int level, const char *msg) {
   tn_node *n = user;
   if (getenv("TESTNET_LOG") != NULL) {
-    fprintf(stderr, "[%10.3f ms] node %d (%d): %s\n",
-            (double)n->net->now / 1e6, n->index, level, msg);
+    fprintf(stderr, "[%10.3f ms] node %d (%d): %s\n", (double)n->net->now / 1e6,
+            n->index, level, msg);
   }
 }
 
@@ -254,8 +254,7 @@ uint64_t tn_now(const tn *net) { return net->now; }
 size_t tn_queued(const tn *net) { return net->nheap; }
 
 int tn_connect(tn *net, int i, int j) {
-  return sc_node_connect(net->nodes[i]->node, &net->nodes[j]->addr,
-                         net->now);
+  return sc_node_connect(net->nodes[i]->node, &net->nodes[j]->addr, net->now);
 }
 
 void tn_crash(tn *net, int i) {
@@ -354,8 +353,7 @@ void tn_run(tn *net, uint64_t duration) {
   tn_run_until(net, NULL, NULL, duration);
 }
 
-int tn_session_with(tn *net, int i, int j, sc_session_info *out,
-                    int *count) {
+int tn_session_with(tn *net, int i, int j, sc_session_info *out, int *count) {
   sc_session_info info[64];
   const uint8_t *id;
   size_t n, k;

@@ -11,7 +11,7 @@ int sc_identity_from_secret(const uint8_t secret[SC_KEY_LEN],
   if (crypto_scalarmult_base(pub, secret) != 0) {
     return SC_ERR_CRYPTO;
   }
-  /* DESIGN.md §1: peer ID = BLAKE2b-256 of the static public key. */
+  /* doc/protocol.md §4.5: peer ID = BLAKE2b-256 of the public key. */
   crypto_generichash(peer_id, SC_PEER_ID_LEN, pub, SC_KEY_LEN, NULL, 0);
   return 0;
 }

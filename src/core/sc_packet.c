@@ -81,8 +81,8 @@ int sc_pkt_decode(sc_pkt *pkt, const uint8_t *data, size_t len) {
         sc_rd_u64(&r, &pkt->pn) != 0) {
       return SC_ERR_BUFFER;
     }
-    /* An empty plaintext is never sent (§6.1), so a sealed part without
-     * one byte beyond its tag is malformed. */
+    /* An empty plaintext is never sent (§6.1): a sealed part without one
+     * byte beyond its tag is too short for any DATA packet. */
     if (sc_rd_left(&r) < SC_AEAD_TAG_LEN + 1) {
       return SC_ERR_BUFFER;
     }
@@ -344,19 +344,23 @@ int sc_addr_read(sc_rd *r, sc_addr *a) {
 enum { HS_FIELD_INCARNATION = 1, HS_FIELD_OBSERVED = 2 };
 
 int sc_hs_payload_write(sc_wr *w, const sc_hs_payload *p) {
-  uint8_t buf[32];
-  sc_wr f;
+  uint8_t buf[SC_HS_PAYLOAD_MAX], field[32];
+  sc_wr all, f;
   int rv;
-  /* Fields share the chunk layout: type, varint length, value. */
-  sc_wr_init(&f, buf, sizeof(buf));
+  /* Built aside first, so that the payload is written whole or not at
+   * all. Fields share the chunk layout: type, varint length, value. */
+  sc_wr_init(&all, buf, sizeof(buf));
+  sc_wr_init(&f, field, sizeof(field));
   sc_wr_u64(&f, p->incarnation);
-  rv = sc_chunk_write(w, HS_FIELD_INCARNATION, buf, f.len);
-  if (rv != 0 || !p->has_observed) {
-    return rv;
+  rv = sc_chunk_write(&all, HS_FIELD_INCARNATION, field, f.len);
+  if (rv == 0 && p->has_observed) {
+    sc_wr_init(&f, field, sizeof(field));
+    rv = sc_addr_write(&f, &p->observed);
+    if (rv == 0) {
+      rv = sc_chunk_write(&all, HS_FIELD_OBSERVED, field, f.len);
+    }
   }
-  sc_wr_init(&f, buf, sizeof(buf));
-  sc_addr_write(&f, &p->observed);
-  return sc_chunk_write(w, HS_FIELD_OBSERVED, buf, f.len);
+  return rv != 0 ? rv : sc_wr_bytes(w, buf, all.len);
 }
 
 int sc_hs_payload_read(sc_hs_payload *p, const uint8_t *data, size_t len) {
@@ -389,15 +393,26 @@ int sc_hs_payload_read(sc_hs_payload *p, const uint8_t *data, size_t len) {
  */
 
 int sc_peers_write(sc_wr *w, const sc_peer_entry *e, size_t n) {
-  size_t i;
-  int rv = sc_wr_varint(w, n);
-  for (i = 0; i < n && rv == 0; i++) {
-    rv = sc_wr_bytes(w, e[i].peer_id, SC_PEER_ID_LEN);
-    if (rv == 0) {
-      rv = sc_addr_write(w, &e[i].addr);
-    }
+  size_t i, need = sc_varint_len(n);
+  if (n > SC_PEERS_MAX) {
+    return SC_ERR_INVALID_ARG;
   }
-  return rv;
+  for (i = 0; i < n; i++) {
+    if (e[i].addr.family != SC_AF_INET && e[i].addr.family != SC_AF_INET6) {
+      return SC_ERR_INVALID_ARG;
+    }
+    need += SC_PEER_ID_LEN + 3 + (e[i].addr.family == SC_AF_INET ? 4 : 16);
+  }
+  /* Checked up front so that the message is written whole or not at all. */
+  if (sc_wr_left(w) < need) {
+    return SC_ERR_BUFFER;
+  }
+  sc_wr_varint(w, n);
+  for (i = 0; i < n; i++) {
+    sc_wr_bytes(w, e[i].peer_id, SC_PEER_ID_LEN);
+    sc_addr_write(w, &e[i].addr);
+  }
+  return 0;
 }
 
 int sc_peers_read(sc_peer_entry *out, size_t *n, const uint8_t *body,

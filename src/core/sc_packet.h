@@ -45,9 +45,10 @@ typedef struct sc_pkt {
 } sc_pkt;
 
 /* sc_pkt_decode parses the |len| bytes at |data|. Returns 0,
- * SC_ERR_BUFFER when too short for its header, SC_ERR_VERSION, or
- * SC_ERR_MALFORMED (unknown type, bad lengths). The datagram size limit is
- * the caller's business. */
+ * SC_ERR_BUFFER when shorter than the smallest packet of its type (for
+ * DATA: the header, a tag and one byte), SC_ERR_VERSION, or
+ * SC_ERR_MALFORMED (unknown type, bad lengths, trailing bytes). The
+ * datagram size limit is the caller's business. */
 int sc_pkt_decode(sc_pkt *pkt, const uint8_t *data, size_t len);
 
 /* Packet encoders. Each writes one whole packet header and body into |w|.
@@ -151,6 +152,9 @@ typedef struct sc_hs_payload {
 
 #define SC_HS_PAYLOAD_MAX 64
 
+/* sc_hs_payload_write writes the whole payload or nothing: returns 0,
+ * SC_ERR_BUFFER, or SC_ERR_INVALID_ARG for an observed address of no
+ * known family. */
 int sc_hs_payload_write(sc_wr *w, const sc_hs_payload *p);
 /* sc_hs_payload_read returns 0 or SC_ERR_MALFORMED. Unknown fields are
  * skipped; the incarnation is mandatory. */
@@ -169,6 +173,9 @@ typedef struct sc_peer_entry {
   sc_addr addr;
 } sc_peer_entry;
 
+/* sc_peers_write writes a whole PEERS body or nothing: returns 0,
+ * SC_ERR_BUFFER, or SC_ERR_INVALID_ARG (more than SC_PEERS_MAX entries, an
+ * address of no known family). */
 int sc_peers_write(sc_wr *w, const sc_peer_entry *e, size_t n);
 /* sc_peers_read fills up to SC_PEERS_MAX entries into |out| and stores the
  * count in |*n|. Returns 0 or SC_ERR_MALFORMED. */

@@ -82,6 +82,7 @@ void sc_session_del(sc_session *s) {
 }
 
 static void send_hs_pkt(sc_session *s, uint64_t now) {
+  s->hs_sent_at = now;
   sc_node_send(s->node, &s->addr, s->hs_pkt, s->hs_pkt_len);
   s->bytes_sent += s->hs_pkt_len;
   s->packets_sent++;
@@ -195,6 +196,7 @@ void sc_session_on_init_again(sc_session *s, const sc_addr *from,
     sc_node_drop(s->node, SC_DROP_STATE);
     return;
   }
+  s->hs_resent = 1;
   send_hs_pkt(s, now);
 }
 
@@ -220,6 +222,7 @@ void sc_session_on_retry(sc_session *s, const sc_pkt *pkt,
   if (build_init(s) != 0) {
     return;
   }
+  s->hs_resent = 0; /* a new message: its answer times this send */
   send_hs_pkt(s, now);
   s->hs_next = now + s->hs_rto;
 }
@@ -253,6 +256,14 @@ static int hs_read(sc_session *s, const sc_pkt *pkt, sc_hs_payload *hp) {
   s->has_peer_id = 1;
   s->peer_incarnation = hp->incarnation;
   return 0;
+}
+
+/* The answer to a handshake message sent once times the round trip
+ * (Karn: a resent message gives no sample). */
+static void hs_rtt_sample(sc_session *s, uint64_t now) {
+  if (!s->hs_resent) {
+    sc_rtt_update(&s->rtt, now - s->hs_sent_at, 0, 0);
+  }
 }
 
 static void hs_complete(sc_session *s, uint64_t now) {
@@ -290,6 +301,7 @@ void sc_session_on_response(sc_session *s, const sc_pkt *pkt,
   if (hs_read(s, pkt, &hp) != 0) {
     return;
   }
+  hs_rtt_sample(s, now);
   s->remote_sid = pkt->sender_sid;
   n = write_hs_payload(s, &s->addr, payload, sizeof(payload));
   if (n >= 0) {
@@ -301,6 +313,7 @@ void sc_session_on_response(sc_session *s, const sc_pkt *pkt,
     return;
   }
   s->hs_pkt_len = w.len;
+  s->hs_resent = 0;
   send_hs_pkt(s, now);
   s->hs_next = now + s->hs_rto; /* FINISH resends until confirmed */
   hs_complete(s, now);
@@ -324,6 +337,7 @@ void sc_session_on_finish(sc_session *s, const sc_pkt *pkt,
   if (hs_read(s, pkt, &hp) != 0 || !sc_noise_hs_is_done(s->hs)) {
     return;
   }
+  hs_rtt_sample(s, now);
   s->confirmed = 1;
   s->hs_next = UINT64_MAX;
   /* §4.4: the first sealed packet tells the initiator we have the keys. */
@@ -343,6 +357,7 @@ static void hs_on_timer(sc_session *s, uint64_t now) {
     return;
   }
   if (now >= s->hs_next) {
+    s->hs_resent = 1;
     send_hs_pkt(s, now);
     s->hs_rto = SC_MIN(2 * s->hs_rto, SC_HS_RTO_MAX);
     s->hs_next = now + s->hs_rto;

@@ -88,6 +88,8 @@ typedef struct sc_session {
   int has_cookie;
   unsigned retries_taken;
   uint64_t hs_started, hs_next, hs_rto;
+  uint64_t hs_sent_at; /* last handshake packet sent */
+  int hs_resent;       /* it went out more than once: no RTT sample */
 
   /* transport (§6, §7) */
   uint8_t send_key[SC_NOISE_KEYLEN], recv_key[SC_NOISE_KEYLEN];

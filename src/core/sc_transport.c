@@ -18,6 +18,7 @@
 #define PTO_SHIFT_MAX 10
 #define PTO_PROBES 2 /* RFC 9002 §6.2.4 allows two */
 #define PTO_MAX (2 * SC_SEC) /* a lossy path keeps probing this often */
+#define NOMEM_RETRY (50 * SC_MS) /* retry a send that found no memory */
 
 void sc_transport_init(sc_session *s, uint64_t now) {
   sc_replay_init(&s->rx);
@@ -626,7 +627,10 @@ static int send_one(sc_session *s, uint64_t now) {
     return 0;
   }
   if (elicit && reserve_sent(s) != 0) {
-    elicit = 0; /* cannot track it: send only what needs no tracking */
+    /* It could not be tracked: send only what needs no tracking, and try
+     * again a little later. */
+    elicit = 0;
+    s->pace_at = now + NOMEM_RETRY;
   }
   sc_wr_init(&w, s->node->txbuf + SC_DATA_HEADER_LEN, plain_cap(s));
   if (s->rx_unacked > 0) {
@@ -687,16 +691,20 @@ static uint64_t pto_deadline(const sc_session *s) {
   if (s->nsent == 0) {
     return UINT64_MAX;
   }
-  pto = sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY)
-        << SC_MIN(s->pto_count, PTO_SHIFT_MAX);
-  return s->last_eliciting_sent + SC_MIN(pto, SC_MAX(PTO_MAX,
-                                                     sc_rtt_pto(&s->rtt, 0)));
+  pto = sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY);
+  /* Back off exponentially, but no further than PTO_MAX (or one plain PTO
+   * if the path is slower than that). */
+  pto = SC_MIN(pto << SC_MIN(s->pto_count, PTO_SHIFT_MAX),
+               SC_MAX(pto, PTO_MAX));
+  return s->last_eliciting_sent + pto;
 }
 
-static void on_pto(sc_session *s) {
+static void on_pto(sc_session *s, uint64_t now) {
   sc_omsg *m;
   s->pto_count++;
   s->probes = PTO_PROBES;
+  /* The next timeout counts from this one, even if no probe can leave. */
+  s->last_eliciting_sent = now;
   /* The probe carries the oldest unacknowledged message when there is
    * one, so that the probe itself repairs the loss. */
   for (m = s->out_head; m != NULL; m = m->next) {
@@ -721,7 +729,7 @@ void sc_transport_on_timer(sc_session *s, uint64_t now) {
   if (s->loss_time <= now) {
     detect_lost(s, now);
   } else if (pto_deadline(s) <= now) {
-    on_pto(s);
+    on_pto(s, now);
   }
   if (now - s->last_send >= st->keepalive_interval) {
     s->ping_pending = 1;
@@ -739,7 +747,11 @@ uint64_t sc_transport_deadline(const sc_session *s) {
     d = SC_MIN(d, s->ack_deadline);
   }
   d = SC_MIN(d, s->loss_time != UINT64_MAX ? s->loss_time : pto_deadline(s));
-  d = SC_MIN(d, s->last_send + st->keepalive_interval);
+  if (!s->ping_pending) {
+    /* A pending PING is waiting for the window, the pacer or memory, each
+     * with its own wake-up; the keepalive timer has done its part. */
+    d = SC_MIN(d, s->last_send + st->keepalive_interval);
+  }
   d = SC_MIN(d, s->pace_at);
   if (s->path_pending) {
     d = SC_MIN(d, s->path_next);

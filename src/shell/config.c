@@ -1,0 +1,463 @@
+/*
+ * config.c: command-line options and the config file of stratocastd.
+ *
+ * The config file has one "key = value" per line; blank lines and lines
+ * whose first non-blank character is '#' are ignored. Keys are the long
+ * option names without dashes. A key other than bootstrap may appear once.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "sc_macro.h"
+#include "stratocast.h"
+
+enum opt_id {
+  OPT_LISTEN,
+  OPT_STATE_DIR,
+  OPT_STATS_SOCKET,
+  OPT_BOOTSTRAP,
+  OPT_LOG_LEVEL,
+  OPT_CONFIG,
+  OPT_HELP,
+  OPT_VERSION,
+};
+
+struct opt_def {
+  const char *name; /* long option and config key */
+  int id;           /* enum opt_id */
+  int has_arg;
+  int in_file; /* allowed as a config file key */
+};
+
+static const struct opt_def opt_defs[] = {
+    {"listen", OPT_LISTEN, 1, 1},
+    {"state-dir", OPT_STATE_DIR, 1, 1},
+    {"stats-socket", OPT_STATS_SOCKET, 1, 1},
+    {"bootstrap", OPT_BOOTSTRAP, 1, 1},
+    {"log-level", OPT_LOG_LEVEL, 1, 1},
+    {"config", OPT_CONFIG, 1, 0},
+    {"help", OPT_HELP, 0, 0},
+    {"version", OPT_VERSION, 0, 0},
+};
+
+/* What one source (the command line or the file) said. */
+struct layer {
+  sc_config_value single[OPT_LOG_LEVEL + 1]; /* by enum opt_id */
+  sc_config_value *bootstrap;
+  size_t nbootstrap;
+  char *config_file;
+  int action;
+};
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+static char *dupstr(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *p = malloc(n);
+  if (p != NULL) {
+    memcpy(p, s, n);
+  }
+  return p;
+}
+
+static void value_free(sc_config_value *v) {
+  free(v->value);
+  free(v->origin);
+  v->value = NULL;
+  v->origin = NULL;
+}
+
+static void layer_free(struct layer *l) {
+  size_t i;
+  for (i = 0; i < SC_ARRAY_LEN(l->single); i++) {
+    value_free(&l->single[i]);
+  }
+  for (i = 0; i < l->nbootstrap; i++) {
+    value_free(&l->bootstrap[i]);
+  }
+  free(l->bootstrap);
+  free(l->config_file);
+  memset(l, 0, sizeof(*l));
+}
+
+static const struct opt_def *opt_find(const char *name, size_t len) {
+  size_t i;
+  for (i = 0; i < SC_ARRAY_LEN(opt_defs); i++) {
+    if (strlen(opt_defs[i].name) == len &&
+        strncmp(opt_defs[i].name, name, len) == 0) {
+      return &opt_defs[i];
+    }
+  }
+  return NULL;
+}
+
+/* Records |value| for option |def| in |l|. |dup_is_error| is set for the
+ * config file, where a repeated key is a mistake rather than an override. */
+static int layer_set(struct layer *l, const struct opt_def *def,
+                     const char *value, const char *origin, int dup_is_error,
+                     char *err, size_t errlen) {
+  sc_config_value *v, *grown;
+  if (value[0] == '\0') {
+    seterr(err, errlen, "%s: empty value", origin);
+    return -1;
+  }
+  if (def->id == OPT_LOG_LEVEL && sc_logger_level_parse(value) < 0) {
+    seterr(err, errlen,
+           "%s %s: unknown log level (use error, warn, info or debug)", origin,
+           value);
+    return -1;
+  }
+  if (def->id == OPT_BOOTSTRAP) {
+    grown = realloc(l->bootstrap, (l->nbootstrap + 1) * sizeof(*l->bootstrap));
+    if (grown == NULL) {
+      seterr(err, errlen, "out of memory");
+      return -1;
+    }
+    l->bootstrap = grown;
+    v = &l->bootstrap[l->nbootstrap++];
+    v->value = NULL;
+    v->origin = NULL;
+  } else {
+    v = &l->single[def->id];
+    if (v->value != NULL && dup_is_error) {
+      seterr(err, errlen, "%s: duplicate key (already set at %s)", origin,
+             v->origin);
+      return -1;
+    }
+    value_free(v);
+  }
+  v->value = dupstr(value);
+  v->origin = dupstr(origin);
+  if (v->value == NULL || v->origin == NULL) {
+    seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
+/* Handles argv[*i], which starts with "--"; may consume argv[*i + 1]. */
+static int parse_long(struct layer *l, int argc, char **argv, int *i, char *err,
+                      size_t errlen) {
+  const char *arg = argv[*i] + 2, *eq = strchr(arg, '=');
+  size_t namelen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+  const struct opt_def *def = opt_find(arg, namelen);
+  const char *value;
+  char origin[64];
+  if (def == NULL) {
+    seterr(err, errlen, "unknown option '%s' (see --help)", argv[*i]);
+    return -1;
+  }
+  snprintf(origin, sizeof(origin), "--%s", def->name);
+  if (!def->has_arg) {
+    if (eq != NULL) {
+      seterr(err, errlen, "option %s takes no value", origin);
+      return -1;
+    }
+    l->action = def->id == OPT_HELP ? SC_CONFIG_HELP : SC_CONFIG_VERSION;
+    return 0;
+  }
+  if (eq != NULL) {
+    value = eq + 1;
+  } else if (*i + 1 < argc) {
+    value = argv[++*i];
+  } else {
+    seterr(err, errlen, "option %s needs a value", origin);
+    return -1;
+  }
+  if (def->id == OPT_CONFIG) {
+    free(l->config_file);
+    l->config_file = dupstr(value);
+    if (l->config_file == NULL) {
+      seterr(err, errlen, "out of memory");
+      return -1;
+    }
+    return 0;
+  }
+  return layer_set(l, def, value, origin, 0, err, errlen);
+}
+
+static int parse_args(struct layer *l, int argc, char **argv, char *err,
+                      size_t errlen) {
+  int i;
+  for (i = 1; i < argc && l->action == SC_CONFIG_RUN; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-h") == 0) {
+      l->action = SC_CONFIG_HELP;
+    } else if (strcmp(a, "-V") == 0) {
+      l->action = SC_CONFIG_VERSION;
+    } else if (strncmp(a, "--", 2) == 0 && a[2] != '\0') {
+      if (parse_long(l, argc, argv, &i, err, errlen) != 0) {
+        return -1;
+      }
+    } else if (a[0] == '-') {
+      seterr(err, errlen, "unknown option '%s' (see --help)", a);
+      return -1;
+    } else {
+      seterr(err, errlen, "unexpected argument '%s' (see --help)", a);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static char *trim(char *s) {
+  char *end;
+  while (*s == ' ' || *s == '\t') {
+    s++;
+  }
+  end = s + strlen(s);
+  while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
+                     end[-1] == '\r')) {
+    *--end = '\0';
+  }
+  return s;
+}
+
+/* Parses one line of the config file; |where| is "FILE:LINE". */
+static int parse_file_line(struct layer *l, char *line, const char *where,
+                           char *err, size_t errlen) {
+  char *key, *value, *eq, origin[1100];
+  const struct opt_def *def;
+  key = trim(line);
+  if (key[0] == '\0' || key[0] == '#') {
+    return 0;
+  }
+  eq = strchr(key, '=');
+  if (eq == NULL) {
+    seterr(err, errlen, "%s: expected 'key = value'", where);
+    return -1;
+  }
+  *eq = '\0';
+  value = trim(eq + 1);
+  key = trim(key);
+  if (key[0] == '\0') {
+    seterr(err, errlen, "%s: missing key before '='", where);
+    return -1;
+  }
+  def = opt_find(key, strlen(key));
+  if (def == NULL || !def->in_file) {
+    seterr(err, errlen, "%s: unknown key '%s'", where, key);
+    return -1;
+  }
+  snprintf(origin, sizeof(origin), "%s: %s", where, def->name);
+  return layer_set(l, def, value, origin, 1, err, errlen);
+}
+
+static int parse_file(struct layer *l, const char *path, char *err,
+                      size_t errlen) {
+  FILE *fp = fopen(path, "r");
+  char *line = NULL, where[1040];
+  size_t cap = 0;
+  unsigned lineno = 0;
+  int rc = 0;
+  if (fp == NULL) {
+    int e = errno;
+    seterr(err, errlen, "--config %s: cannot open: %s", path, strerror(e));
+    return -1;
+  }
+  while (rc == 0 && getline(&line, &cap, fp) >= 0) {
+    lineno++;
+    snprintf(where, sizeof(where), "%s:%u", path, lineno);
+    if (strlen(line) > 4096) {
+      seterr(err, errlen, "%s: line too long", where);
+      rc = -1;
+    } else {
+      rc = parse_file_line(l, line, where, err, errlen);
+    }
+  }
+  if (rc == 0 && ferror(fp)) {
+    seterr(err, errlen, "--config %s: read error", path);
+    rc = -1;
+  }
+  free(line);
+  fclose(fp);
+  return rc;
+}
+
+/* Moves |*from| into |*to| if |to| is still unset. */
+static void value_take(sc_config_value *to, sc_config_value *from) {
+  if (to->value == NULL && from->value != NULL) {
+    *to = *from;
+    from->value = NULL;
+    from->origin = NULL;
+  }
+}
+
+static int value_default(sc_config_value *v, const char *value,
+                         const char *origin) {
+  if (v->value != NULL) {
+    return 0;
+  }
+  v->value = dupstr(value);
+  v->origin = dupstr(origin);
+  return v->value != NULL && v->origin != NULL ? 0 : -1;
+}
+
+/* Builds |cfg| from the command line |cli| over the file |file|. */
+static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
+                 char *err, size_t errlen) {
+  struct layer *bs = cli->nbootstrap > 0 ? cli : file;
+  sc_config_value *level;
+  memset(cfg, 0, sizeof(*cfg));
+  value_take(&cfg->listen, &cli->single[OPT_LISTEN]);
+  value_take(&cfg->listen, &file->single[OPT_LISTEN]);
+  value_take(&cfg->state_dir, &cli->single[OPT_STATE_DIR]);
+  value_take(&cfg->state_dir, &file->single[OPT_STATE_DIR]);
+  value_take(&cfg->stats_socket, &cli->single[OPT_STATS_SOCKET]);
+  value_take(&cfg->stats_socket, &file->single[OPT_STATS_SOCKET]);
+  level = cli->single[OPT_LOG_LEVEL].value != NULL
+              ? &cli->single[OPT_LOG_LEVEL]
+              : &file->single[OPT_LOG_LEVEL];
+  cfg->log_level =
+      level->value != NULL ? sc_logger_level_parse(level->value) : SC_LOG_INFO;
+  cfg->bootstrap = bs->bootstrap;
+  cfg->nbootstrap = bs->nbootstrap;
+  bs->bootstrap = NULL;
+  bs->nbootstrap = 0;
+  if (value_default(&cfg->state_dir, SC_CONFIG_DEFAULT_STATE_DIR,
+                    "--state-dir") != 0 ||
+      value_default(&cfg->stats_socket, SC_CONFIG_DEFAULT_STATS_SOCKET,
+                    "--stats-socket") != 0) {
+    seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  if (cfg->listen.value == NULL) {
+    seterr(err, errlen,
+           "--listen is required (on the command line or in the config "
+           "file; see --help)");
+    return -1;
+  }
+  return 0;
+}
+
+int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
+                   size_t errlen) {
+  struct layer cli, file;
+  int rc;
+  memset(&cli, 0, sizeof(cli));
+  memset(&file, 0, sizeof(file));
+  memset(cfg, 0, sizeof(*cfg));
+  rc = parse_args(&cli, argc, argv, err, errlen);
+  if (rc == 0 && cli.action != SC_CONFIG_RUN) {
+    cfg->action = cli.action;
+    layer_free(&cli);
+    return 0;
+  }
+  if (rc == 0 && cli.config_file != NULL) {
+    rc = parse_file(&file, cli.config_file, err, errlen);
+  }
+  if (rc == 0) {
+    rc = merge(cfg, &cli, &file, err, errlen);
+    if (rc != 0) {
+      sc_config_free(cfg);
+    }
+  }
+  layer_free(&cli);
+  layer_free(&file);
+  return rc;
+}
+
+void sc_config_free(sc_config *cfg) {
+  size_t i;
+  value_free(&cfg->listen);
+  value_free(&cfg->state_dir);
+  value_free(&cfg->stats_socket);
+  for (i = 0; i < cfg->nbootstrap; i++) {
+    value_free(&cfg->bootstrap[i]);
+  }
+  free(cfg->bootstrap);
+  memset(cfg, 0, sizeof(*cfg));
+}
+
+void sc_config_usage(FILE *fp) {
+  fputs("Usage: stratocastd --listen ADDR:PORT [OPTION]...\n"
+        "Run a stratocast multicast node.\n"
+        "\n"
+        "  --listen ADDR:PORT      UDP address to listen on (required);\n"
+        "                          127.0.0.1:4433, [::1]:4433, [::]:4433;\n"
+        "                          port 0 picks a free port\n"
+        "  --bootstrap HOST:PORT   peer to join through (repeatable; a name\n"
+        "                          or a numeric address)\n"
+        "  --state-dir DIR         identity and state "
+        "(default " SC_CONFIG_DEFAULT_STATE_DIR ")\n"
+        "  --stats-socket PATH     Unix stats socket "
+        "(default " SC_CONFIG_DEFAULT_STATS_SOCKET ")\n"
+        "  --log-level LEVEL       error, warn, info (default) or debug\n"
+        "  --config FILE           read 'key = value' lines (keys: listen,\n"
+        "                          state-dir, stats-socket, bootstrap,\n"
+        "                          log-level); the command line overrides it\n"
+        "  -h, --help              show this help and exit\n"
+        "  -V, --version           show the version and exit\n"
+        "\n"
+        "Exit status: 0 after SIGINT/SIGTERM, 1 on a runtime failure, 2 on a\n"
+        "bad argument, config file, address or state directory.\n",
+        fp);
+}
+
+/* Creates |path| and missing parents with |mode|; EEXIST is fine here and
+ * checked by the caller. Returns 0 or the errno. */
+static int mkdir_parents(char *path, mode_t mode) {
+  char *p;
+  int e;
+  for (p = path + 1; *p != '\0'; p++) {
+    if (*p != '/') {
+      continue;
+    }
+    *p = '\0';
+    e = mkdir(path, mode) == 0 ? 0 : errno;
+    *p = '/';
+    if (e != 0 && e != EEXIST) {
+      return e;
+    }
+  }
+  e = mkdir(path, mode) == 0 ? 0 : errno;
+  return e == EEXIST ? 0 : e;
+}
+
+int sc_config_mkdir_private(const char *path, const char *what, char *err,
+                            size_t errlen) {
+  struct stat st;
+  char *copy;
+  int e;
+  if (stat(path, &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      seterr(err, errlen, "%s %s: not a directory", what, path);
+      return -1;
+    }
+    return 0;
+  }
+  copy = dupstr(path);
+  if (copy == NULL) {
+    seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  e = mkdir_parents(copy, 0700);
+  free(copy);
+  if (e != 0) {
+    seterr(err, errlen, "%s %s: cannot create: %s", what, path, strerror(e));
+    return -1;
+  }
+  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    seterr(err, errlen, "%s %s: not a directory", what, path);
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+/*
+ * config.h: stratocastd's settings from the command line and a config file.
+ *
+ * Only syntax is checked here (known options and keys, a value where one is
+ * needed, a valid log level). Addresses and paths are checked by the modules
+ * that use them; each value keeps its origin ("--listen" or
+ * "FILE:LINE: listen") so those modules can name it in an error.
+ */
+#ifndef SC_SHELL_CONFIG_H
+#define SC_SHELL_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define SC_CONFIG_DEFAULT_STATE_DIR "/var/lib/stratocast"
+#define SC_CONFIG_DEFAULT_STATS_SOCKET "/run/stratocast/stats.sock"
+
+/* A setting and where it came from. Both strings are owned by the config. */
+typedef struct sc_config_value {
+  char *value;  /* NULL when not set */
+  char *origin; /* "--listen", "FILE:LINE: listen" or "default state-dir" */
+} sc_config_value;
+
+enum sc_config_action {
+  SC_CONFIG_RUN = 0,     /* start the daemon */
+  SC_CONFIG_HELP = 1,    /* print usage and exit 0 */
+  SC_CONFIG_VERSION = 2, /* print the version and exit 0 */
+};
+
+typedef struct sc_config {
+  int action; /* enum sc_config_action */
+  sc_config_value listen;
+  sc_config_value state_dir;
+  sc_config_value stats_socket;
+  sc_config_value *bootstrap; /* |nbootstrap| entries */
+  size_t nbootstrap;
+  int log_level; /* enum sc_log_level */
+} sc_config;
+
+/* sc_config_load parses |argv| (|argc| entries, argv[0] is the program) and
+ * the file named by --config, if any, into |cfg|; command-line values
+ * override the file's (a --bootstrap on the command line replaces the
+ * file's whole list); defaults fill the rest. On success returns 0 and
+ * |cfg| must be released with sc_config_free. On failure returns -1,
+ * writes one line describing the problem (without the program name or a
+ * newline) into |err| of |errlen| bytes and leaves nothing to free. */
+int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
+                   size_t errlen);
+
+/* sc_config_free releases everything |cfg| owns. */
+void sc_config_free(sc_config *cfg);
+
+/* sc_config_usage writes the --help text to |fp|. */
+void sc_config_usage(FILE *fp);
+
+/* sc_config_mkdir_private makes sure |path| is a directory, creating it and
+ * any missing parents with mode 0700 if it does not exist (an existing
+ * directory keeps its mode). |what| names the directory in messages
+ * ("--state-dir"). Returns 0, or -1 with a message in |err|: a component is
+ * not a directory or cannot be created. */
+int sc_config_mkdir_private(const char *path, const char *what, char *err,
+                            size_t errlen);
+
+#endif /* SC_SHELL_CONFIG_H */

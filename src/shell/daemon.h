@@ -1,0 +1,74 @@
+/*
+ * daemon.h: stratocastd's event loop around one sans-I/O node.
+ *
+ * The daemon owns the UDP socket, the stats socket and the node, and glues
+ * them to libev: a read watcher feeds recvmmsg batches to sc_node_recv, the
+ * send callback queues datagrams that an ev_prepare watcher flushes with
+ * sendmmsg before the loop sleeps, and the same prepare watcher re-arms the
+ * single ev_timer from sc_node_get_expiry.
+ */
+#ifndef SC_SHELL_DAEMON_H
+#define SC_SHELL_DAEMON_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "log.h"
+#include "stats.h"
+#include "stratocast.h"
+#include "udp.h"
+
+/* How long a graceful shutdown may take before the daemon exits anyway. */
+#define SC_DAEMON_CLOSE_TIMEOUT (3 * (uint64_t)1000000000)
+
+/* Process exit statuses. */
+enum sc_daemon_exit {
+  SC_EXIT_OK = 0,
+  SC_EXIT_RUNTIME = 1, /* something failed while running */
+  SC_EXIT_USAGE = 2,   /* bad argument, config, address or state dir */
+};
+
+typedef struct sc_daemon {
+  struct ev_loop *loop;
+  const sc_logger *log;
+  sc_node *node;
+  sc_udp udp;
+  sc_statsock stats;
+  ev_io udp_rd;
+  ev_io udp_wr;   /* active only while the socket's send buffer is full */
+  ev_timer timer; /* the core's next deadline (or the shutdown limit) */
+  uint64_t timer_at;
+  ev_prepare prepare;
+  ev_signal sig_int;
+  ev_signal sig_term;
+  uint64_t started_at;     /* monotonic ns */
+  uint64_t close_deadline; /* UINT64_MAX until a signal asks to stop */
+  int exit_code;           /* enum sc_daemon_exit */
+  sc_ratelimit send_err_rl;
+  sc_ratelimit recv_err_rl;
+} sc_daemon;
+
+/* sc_daemon_now returns CLOCK_MONOTONIC in nanoseconds. */
+uint64_t sc_daemon_now(void);
+
+/* sc_daemon_init checks |cfg| and sets everything up on |loop|: the
+ * identity in the state dir, the UDP socket, the bootstrap addresses, the
+ * stats socket and the node, which starts connecting to the bootstrap
+ * peers. It prints nothing on failure: it returns SC_EXIT_USAGE or
+ * SC_EXIT_RUNTIME with one line in |err| of |errlen| bytes, having undone
+ * everything. On success it returns SC_EXIT_OK and logs the start through
+ * |log|, which must outlive |d|. sodium_init must have run. */
+int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
+                   const sc_logger *log, char *err, size_t errlen);
+
+/* sc_daemon_run runs the loop until a signal's graceful shutdown completes
+ * (or times out) or a runtime failure, and returns the exit status. */
+int sc_daemon_run(sc_daemon *d);
+
+/* sc_daemon_free sends what is still queued if the socket takes it, closes
+ * the node, the stats socket (removing its file) and the UDP socket. */
+void sc_daemon_free(sc_daemon *d);
+
+#endif /* SC_SHELL_DAEMON_H */

@@ -1,0 +1,154 @@
+/*
+ * fuzz_packet.c: every decoder, and a live node fed hostile datagrams.
+ *
+ * The input is a list of records (fuzz_common.h). By kind:
+ *   0  a raw datagram to node 0 from its peer's address
+ *   1  a raw datagram to node 0 from a stranger's address
+ *   2  plaintext sealed with the peer's live session keys, so that the
+ *      chunk processing behind authentication is reached
+ *   3  virtual time passes (data[0] x 10 ms) and queued traffic flows
+ * Every record's bytes also go through each decoder directly.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "sc_macro.h"
+#include "sc_packet.h"
+
+static void check(int ok) {
+  if (!ok) {
+    abort(); /* a decoder broke its own contract */
+  }
+}
+
+static void decode_chunks(const uint8_t *data, size_t len) {
+  sc_rd r;
+  sc_chunk c;
+  size_t i;
+  sc_rd_init(&r, data, len);
+  while (sc_chunk_next(&r, &c) == 1) {
+    sc_ack ack;
+    sc_msg_view m;
+    sc_peer_entry peers[SC_PEERS_MAX];
+    size_t n;
+    check(c.body >= data && c.body + c.len <= data + len);
+    if (sc_ack_decode(&ack, c.body, c.len) == 0) {
+      check(ack.nranges >= 1 && ack.nranges <= SC_ACK_MAX_RANGES);
+      for (i = 0; i < ack.nranges; i++) {
+        check(ack.ranges[i].lo <= ack.ranges[i].hi);
+        check(i == 0 || ack.ranges[i].hi + 1 < ack.ranges[i - 1].lo);
+      }
+    }
+    if (sc_msg_decode(&m, c.body, c.len) == 0) {
+      check(m.body + m.len == c.body + c.len);
+      if (sc_peers_read(peers, &n, m.body, m.len) == 0) {
+        check(n <= SC_PEERS_MAX);
+      }
+    }
+  }
+}
+
+static void decode_all(const uint8_t *data, size_t len) {
+  sc_pkt pkt;
+  sc_hs_payload hp;
+  if (sc_pkt_decode(&pkt, data, len) == 0) {
+    if (pkt.noise != NULL) {
+      check(pkt.noise + pkt.noise_len <= data + len);
+    }
+    if (pkt.type == SC_PKT_DATA) {
+      check(pkt.sealed_len > SC_AEAD_TAG_LEN);
+    }
+  }
+  sc_hs_payload_read(&hp, data, len);
+  decode_chunks(data, len);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  tn *net = fuzz_pair();
+  sc_addr peer = tn_get(net, 1)->addr, stranger = tn_addr("203.0.113.1:1");
+  uint8_t pkt[SC_MAX_PACKET];
+  fuzz_rec r;
+  int steps = 0;
+  while (steps++ < 64 && fuzz_next(&data, &size, &r)) {
+    size_t n;
+    decode_all(r.data, r.len);
+    switch (r.kind % 4) {
+    case 0:
+      tn_inject(net, 0, &peer, r.data, r.len);
+      break;
+    case 1:
+      tn_inject(net, 0, &stranger, r.data, r.len);
+      break;
+    case 2:
+      n = fuzz_seal(net, 1, r.data, r.len, pkt);
+      tn_inject(net, 0, &peer, pkt, n);
+      break;
+    default:
+      tn_run(net, (r.len > 0 ? r.data[0] : 1) * 10 * SC_MS);
+      break;
+    }
+  }
+  tn_run(net, 5 * SC_SEC);
+  tn_del(net);
+  return 0;
+}
+
+/* ---- seeds ---------------------------------------------------------------- */
+
+static void chunk_rec(uint8_t *buf, size_t *len, uint8_t type,
+                      const uint8_t *body, size_t blen) {
+  uint8_t plain[SC_MAX_PACKET];
+  sc_wr w;
+  sc_wr_init(&w, plain, sizeof(plain));
+  sc_chunk_write(&w, type, body, blen);
+  fuzz_put_rec(buf, len, 4096, 2, plain, w.len);
+}
+
+void fuzz_seeds(fuzz_emit_fn emit, void *arg) {
+  uint8_t buf[4096], body[512], tick = 5;
+  size_t len = 0;
+  sc_pn_range ranges[3] = {{10, 12}, {4, 7}, {0, 1}};
+  sc_peer_entry peer;
+  sc_wr w;
+  memset(&peer, 0, sizeof(peer));
+  memset(peer.peer_id, 7, sizeof(peer.peer_id));
+  peer.addr = tn_addr("10.0.0.9:4433");
+  chunk_rec(buf, &len, SC_CHUNK_PING, NULL, 0);
+  emit(arg, buf, len);
+  len = 0;
+  sc_wr_init(&w, body, sizeof(body));
+  sc_ack_write(&w, ranges, 3, 100);
+  fuzz_put_rec(buf, &len, sizeof(buf), 2, body, w.len);
+  fuzz_put_rec(buf, &len, sizeof(buf), 3, &tick, 1);
+  emit(arg, buf, len);
+  len = 0;
+  sc_wr_init(&w, body, sizeof(body));
+  sc_peers_write(&w, &peer, 1);
+  {
+    uint8_t msg[600];
+    sc_wr m;
+    sc_wr_init(&m, msg, sizeof(msg));
+    sc_msg_write(&m, 0, SC_MSG_PEERS, body, w.len);
+    sc_msg_write(&m, 2, 77, body, 3);
+    fuzz_put_rec(buf, &len, sizeof(buf), 2, msg, m.len);
+  }
+  fuzz_put_rec(buf, &len, sizeof(buf), 3, &tick, 1);
+  emit(arg, buf, len);
+  len = 0;
+  memset(body, 0xab, SC_PATH_DATA_LEN);
+  chunk_rec(buf, &len, SC_CHUNK_PATH_CHALLENGE, body, SC_PATH_DATA_LEN);
+  chunk_rec(buf, &len, SC_CHUNK_PATH_RESPONSE, body, SC_PATH_DATA_LEN);
+  body[0] = 1;
+  chunk_rec(buf, &len, SC_CHUNK_CLOSE, body, 1);
+  emit(arg, buf, len);
+  len = 0;
+  sc_wr_init(&w, body, sizeof(body));
+  sc_pkt_write_init(&w, 42, NULL, 0, body + 100, 32);
+  fuzz_put_rec(buf, &len, sizeof(buf), 1, body, w.len);
+  sc_wr_init(&w, body, sizeof(body));
+  sc_pkt_write_data_header(&w, 1, 5);
+  sc_wr_zeros(&w, 40);
+  fuzz_put_rec(buf, &len, sizeof(buf), 0, body, w.len);
+  emit(arg, buf, len);
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# bad_args.sh: every way to start stratocastd wrongly ends with exit status 2
+# and exactly one line on stderr that names the problem; --help and
+# --version succeed.
+set -euo pipefail
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+cases=0
+
+# expect_usage_error PATTERN ARG...: stratocastd ARG... must exit 2 with one
+# stderr line matching the extended regex PATTERN. The timeout turns a
+# daemon that wrongly starts into a failure instead of a hang.
+expect_usage_error() {
+  local pattern=$1 status=0 lines
+  shift
+  timeout 10 "$STRATOCASTD" "$@" >"$sc_tmp/out" 2>"$sc_tmp/err" || status=$?
+  lines=$(wc -l <"$sc_tmp/err")
+  if [ "$status" -ne 2 ] || [ "$lines" -ne 1 ] ||
+    ! grep -Eq -- "$pattern" "$sc_tmp/err"; then
+    echo "stratocastd $*" >&2
+    echo "exit $status, $lines stderr lines:" >&2
+    cat "$sc_tmp/err" >&2
+    fail "expected exit 2 and one line matching '$pattern'"
+  fi
+  note "exit 2: $(cat "$sc_tmp/err")"
+  cases=$((cases + 1))
+}
+
+# Fresh paths per case so that one case cannot leak into the next.
+n=0
+fresh() {
+  n=$((n + 1))
+  state=$sc_tmp/case$n/state
+  sock=$sc_tmp/case$n/stats.sock
+}
+
+fresh
+expect_usage_error "^stratocastd: unknown option '--frobnicate'" \
+  --frobnicate --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: unexpected argument 'extra'" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" extra
+fresh
+expect_usage_error "^stratocastd: --listen is required" \
+  --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: option --listen needs a value" \
+  --state-dir "$state" --stats-socket "$sock" --listen
+fresh
+expect_usage_error "^stratocastd: --listen 127\.0\.0\.1:99999: invalid port$" \
+  --listen 127.0.0.1:99999 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --listen 127\.0\.0\.1: missing port" \
+  --listen 127.0.0.1 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --listen 300\.1\.2\.3:4433: invalid address" \
+  --listen 300.1.2.3:4433 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --listen nohost:4433: invalid address" \
+  --listen nohost:4433 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --listen ::1:4433: IPv6 addresses need brackets" \
+  --listen ::1:4433 --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --log-level loud: unknown log level" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --log-level loud
+fresh
+expect_usage_error "^stratocastd: --bootstrap 127\.0\.0\.1:0: invalid port" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --bootstrap 127.0.0.1:0
+fresh
+expect_usage_error "^stratocastd: --bootstrap \[::1\]:4433: address family" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --bootstrap "[::1]:4433"
+fresh
+# .invalid never resolves (RFC 6761); short resolver timeouts keep a slow
+# DNS server from stretching the test.
+RES_OPTIONS="timeout:1 attempts:1" expect_usage_error \
+  "^stratocastd: --bootstrap no-such-host\.invalid:4433: cannot resolve" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --bootstrap no-such-host.invalid:4433
+
+# ---- config files ----------------------------------------------------------
+cfg=$sc_tmp/stratocastd.conf
+fresh
+printf '# a comment\n\nlisten = 127.0.0.1:0\nlisten-port = 4433\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:4: unknown key 'listen-port'$" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+printf 'listen = 127.0.0.1:0\nbootstrap 127.0.0.1:4433\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:2: expected 'key = value'" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+printf 'listen = 127.0.0.1:0\nlog-level = info\nlisten = 127.0.0.1:1\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:3: listen: duplicate key \(already set at $cfg:1: listen\)$" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+printf 'listen =\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:1: listen: empty value" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+printf 'listen = 127.0.0.1:70000\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:1: listen 127\.0\.0\.1:70000: invalid port" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+expect_usage_error "^stratocastd: --config $sc_tmp/missing\.conf: cannot open" \
+  --config "$sc_tmp/missing.conf" --listen 127.0.0.1:0
+
+# ---- state directory and identity -------------------------------------------
+fresh
+mkdir -p "$(dirname "$state")"
+: >"$state"
+expect_usage_error "^stratocastd: --state-dir $state: not a directory$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock"
+fresh
+mkdir -p "$state"
+head -c 32 /dev/urandom >"$state/identity"
+chmod 644 "$state/identity"
+expect_usage_error "identity file $state/identity has mode 0644" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock"
+fresh
+mkdir -p "$state"
+head -c 31 /dev/urandom >"$state/identity"
+chmod 600 "$state/identity"
+expect_usage_error "identity file $state/identity: expected 32 bytes, found 31" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock"
+
+# ---- a port already in use --------------------------------------------------
+start_node first
+port=$(info first listen)
+fresh
+expect_usage_error "^stratocastd: --listen $port: cannot bind: Address already in use$" \
+  --listen "$port" --state-dir "$state" --stats-socket "$sock"
+[ ! -e "$sock" ] || fail "a daemon that failed to bind left a stats socket"
+stop_node first
+
+# ---- a config file that works, overridden by the command line ---------------
+fresh
+cat >"$cfg" <<EOF
+# stratocastd test config
+listen = 127.0.0.1:1
+state-dir = $state
+stats-socket = $sock
+log-level = debug
+EOF
+# --listen on the command line wins over the file's port 1 (which would
+# need privileges and is not what we ask for).
+"$STRATOCASTD" --config "$cfg" --listen 127.0.0.1:0 2>"$sc_tmp/cfg.log" &
+sc_pid[cfg]=$!
+for ((i = 0; i < 100; i++)); do
+  "$STRATOCTL" -s "$sock" help >/dev/null 2>&1 && break
+  sleep 0.1
+done
+got=$("$STRATOCTL" -s "$sock" show info | jq -r .listen)
+case $got in
+127.0.0.1:1 | 127.0.0.1:0) fail "the command line did not override listen" ;;
+127.0.0.1:*) note "config file used, --listen overrode it: $got" ;;
+*) fail "unexpected listen '$got'" ;;
+esac
+kill -TERM "${sc_pid[cfg]}"
+status=0
+wait "${sc_pid[cfg]}" || status=$?
+unset "sc_pid[cfg]"
+[ "$status" -eq 0 ] || fail "config-file daemon exited $status"
+
+# ---- --help and --version ---------------------------------------------------
+"$STRATOCASTD" --help | grep -q -- '--listen ADDR:PORT' || fail "--help"
+"$STRATOCASTD" --version | grep -Eq '^stratocastd [0-9]+\.[0-9]+' ||
+  fail "--version"
+"$STRATOCTL" --help | grep -q 'show sessions' || fail "stratoctl --help"
+"$STRATOCTL" --version | grep -Eq '^stratoctl [0-9]' || fail "stratoctl --version"
+note "--help and --version exit 0"
+note "PASS bad_args ($cases bad starts)"

@@ -1,0 +1,111 @@
+# shellcheck shell=bash
+# lib.sh: helpers for the loopback integration tests. Source it from a test
+# script that runs under `set -euo pipefail`.
+#
+# It finds the binaries through $top_builddir (exported by `make check`;
+# the repository root for manual runs), makes a private temporary
+# directory and kills every daemon it started when the script exits.
+
+sc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top_builddir=${top_builddir:-$(cd "$sc_here/../.." && pwd)}
+STRATOCASTD=$top_builddir/src/shell/stratocastd
+STRATOCTL=$top_builddir/tools/stratoctl
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+note() {
+  echo "# $*"
+}
+
+for sc_bin in "$STRATOCASTD" "$STRATOCTL"; do
+  [ -x "$sc_bin" ] || fail "$sc_bin is missing: build first (make)"
+done
+command -v jq >/dev/null || fail "jq is required (./tools/check installs it)"
+
+# Unix socket paths are limited to 107 bytes: keep the directory short.
+sc_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sc.XXXXXX")
+declare -A sc_pid=()
+
+sc_cleanup() {
+  local name
+  for name in "${!sc_pid[@]}"; do
+    kill -KILL "${sc_pid[$name]}" 2>/dev/null || true
+  done
+  { wait || true; } 2>/dev/null
+  rm -rf "$sc_tmp"
+}
+trap sc_cleanup EXIT
+
+# Paths of node NAME.
+state_dir() { echo "$sc_tmp/$1/state"; }
+sock_path() { echo "$sc_tmp/$1/run/stats.sock"; }
+log_path() { echo "$sc_tmp/$1.log"; }
+
+# ctl NAME WORD...: stratoctl against node NAME.
+ctl() {
+  local name=$1
+  shift
+  "$STRATOCTL" -s "$(sock_path "$name")" "$@"
+}
+
+# start_node NAME [OPTION]...: starts stratocastd on 127.0.0.1:0 (unless
+# the options give --listen) with its own state dir, stats socket and log,
+# and waits until its stats socket answers.
+start_node() {
+  local name=$1 i
+  shift
+  local listen=(--listen 127.0.0.1:0)
+  case " $* " in *" --listen "*) listen=() ;; esac
+  "$STRATOCASTD" "${listen[@]}" --state-dir "$(state_dir "$name")" \
+    --stats-socket "$(sock_path "$name")" --log-level debug "$@" \
+    >>"$(log_path "$name")" 2>&1 &
+  sc_pid[$name]=$!
+  for ((i = 0; i < 100; i++)); do
+    if ctl "$name" help >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "${sc_pid[$name]}" 2>/dev/null; then
+      cat "$(log_path "$name")" >&2
+      fail "node $name exited during start"
+    fi
+    sleep 0.1
+  done
+  fail "node $name: stats socket did not answer within 10 s"
+}
+
+# info NAME FIELD: one field of `show info`.
+info() {
+  ctl "$1" show info | jq -r ".$2"
+}
+
+# stop_node NAME: SIGTERM; the daemon must exit 0 within 5 s and remove its
+# stats socket.
+stop_node() {
+  local name=$1 pid=${sc_pid[$1]} i status=0
+  kill -TERM "$pid"
+  for ((i = 0; i < 50; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    fail "node $name still running 5 s after SIGTERM"
+  fi
+  wait "$pid" || status=$?
+  unset "sc_pid[$name]"
+  [ "$status" -eq 0 ] || fail "node $name exited with status $status"
+  [ ! -e "$(sock_path "$name")" ] || fail "node $name left its stats socket"
+  note "node $name stopped cleanly"
+}
+
+# dump_logs: print every node's log (on failure, for the test log).
+dump_logs() {
+  local f
+  for f in "$sc_tmp"/*.log; do
+    [ -e "$f" ] || continue
+    echo "---- $f"
+    cat "$f"
+  done
+}
