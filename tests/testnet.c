@@ -225,7 +225,7 @@ int tn_add(tn *net, const char *addr, const sc_settings *settings,
     addr = buf;
   }
   n->addr = tn_addr(addr);
-  n->rng = net->seed ^ (0x2545f4914f6cdd1dULL * (uint64_t)(n->index + 1));
+  n->rng = net->seed ^ (UINT64_C(0x2545f4914f6cdd1d) * (uint64_t)(n->index + 1));
   for (i = 0; i < SC_KEY_LEN; i++) {
     n->secret[i] = (uint8_t)(xorshift(&n->rng) >> 32);
   }

@@ -10,6 +10,9 @@
  * Nothing here allocates or keeps pointers to caller memory: a handshake
  * state can be copied with plain assignment (the session does so to try a
  * message without losing its state when the message is forged).
+ *
+ * Callers run sodium_init() first. The "fallback" modifier is not
+ * supported.
  */
 #ifndef SC_NOISE_H
 #define SC_NOISE_H
@@ -38,15 +41,17 @@ typedef struct sc_noise_cipher {
 /* sc_noise_seal encrypts |ptlen| bytes of |pt| with ChaCha20-Poly1305 under
  * |key| and the nonce |n| (Noise: 32 zero bits then 64-bit little-endian n),
  * authenticating |ad|. Writes ptlen + SC_NOISE_TAGLEN bytes to |out|, which
- * may alias |pt|. Returns the length written or SC_ERR_INVALID_ARG when
- * n == 2^64 - 1 (reserved by the spec). */
+ * may alias |pt|. Returns the length written, or SC_ERR_INVALID_ARG when
+ * n == 2^64 - 1 (reserved by the spec) or |ptlen| is too large for
+ * libsodium. */
 sc_ssize sc_noise_seal(const uint8_t key[SC_NOISE_KEYLEN], uint64_t n,
                        const uint8_t *ad, size_t adlen, const uint8_t *pt,
                        size_t ptlen, uint8_t *out);
 
 /* sc_noise_open authenticates and decrypts |ctlen| bytes of |ct| into |out|
  * (which may alias |ct|). Returns the plaintext length, SC_ERR_CRYPTO when
- * authentication fails, or SC_ERR_BUFFER when ctlen < SC_NOISE_TAGLEN. */
+ * authentication fails or n == 2^64 - 1, or SC_ERR_BUFFER when
+ * ctlen < SC_NOISE_TAGLEN. */
 sc_ssize sc_noise_open(const uint8_t key[SC_NOISE_KEYLEN], uint64_t n,
                        const uint8_t *ad, size_t adlen, const uint8_t *ct,
                        size_t ctlen, uint8_t *out);
@@ -105,18 +110,21 @@ typedef struct sc_noise_config {
 int sc_noise_hs_init(sc_noise_hs *hs, const sc_noise_config *cfg);
 
 /* sc_noise_hs_write runs WriteMessage with |payload| and writes the message
- * into |out| of |cap| bytes. Returns the message length, SC_ERR_STATE when
- * it is not this side's turn or the handshake is over, SC_ERR_BUFFER when
- * |out| is too small, or SC_ERR_CRYPTO. */
+ * into |out| of |cap| bytes (they must not overlap). Returns the message
+ * length, SC_ERR_STATE when it is not this side's turn or the handshake is
+ * over, SC_ERR_BUFFER when |out| is too small or the message would exceed
+ * SC_NOISE_MAX_MSG, or SC_ERR_CRYPTO. A size error leaves |hs| as it
+ * was. */
 sc_ssize sc_noise_hs_write(sc_noise_hs *hs, const uint8_t *payload,
                            size_t payload_len, uint8_t *out, size_t cap);
 
 /* sc_noise_hs_read runs ReadMessage on |msg| and writes the payload into
- * |payload| of |cap| bytes. Returns the payload length, SC_ERR_STATE,
- * SC_ERR_BUFFER (output too small), SC_ERR_MALFORMED (message too short)
- * or SC_ERR_CRYPTO (authentication or DH failed). After a failure |hs| is
- * in an unspecified state: callers that must survive forged messages read
- * into a copy. */
+ * |payload| of |cap| bytes (they must not overlap). Returns the payload
+ * length, SC_ERR_STATE, SC_ERR_BUFFER (output too small), SC_ERR_MALFORMED
+ * (message too short, or longer than SC_NOISE_MAX_MSG) or SC_ERR_CRYPTO
+ * (authentication or DH failed). After a crypto failure |hs| is in an
+ * unspecified state: callers that must survive forged messages read into a
+ * copy. */
 sc_ssize sc_noise_hs_read(sc_noise_hs *hs, const uint8_t *msg, size_t len,
                           uint8_t *payload, size_t cap);
 

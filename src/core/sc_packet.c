@@ -401,7 +401,7 @@ int sc_peers_write(sc_wr *w, const sc_peer_entry *e, size_t n) {
     if (e[i].addr.family != SC_AF_INET && e[i].addr.family != SC_AF_INET6) {
       return SC_ERR_INVALID_ARG;
     }
-    need += SC_PEER_ID_LEN + 3 + (e[i].addr.family == SC_AF_INET ? 4 : 16);
+    need += SC_PEER_ID_LEN + 3 + (e[i].addr.family == SC_AF_INET ? 4u : 16u);
   }
   /* Checked up front so that the message is written whole or not at all. */
   if (sc_wr_left(w) < need) {

@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       tn_inject(net, 0, &peer, pkt, n);
       break;
     default:
-      tn_run(net, (r.len > 0 ? r.data[0] : 1) * 10 * SC_MS);
+      tn_run(net, (r.len > 0 ? r.data[0] : 1u) * 10 * SC_MS);
       break;
     }
   }
