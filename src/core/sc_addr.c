@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sc_wire.h"
 #include "stratocast.h"
 
 int sc_addr_eq(const sc_addr *a, const sc_addr *b) {
@@ -19,9 +20,9 @@ int sc_addr_eq(const sc_addr *a, const sc_addr *b) {
 }
 
 static char *format_v6(const uint8_t ip[16], char *p) {
-  int best = -1, best_len = 0, i;
+  size_t best = 8, best_len = 0, i;
   for (i = 0; i < 8;) {
-    int j = i;
+    size_t j = i;
     while (j < 8 && ip[2 * j] == 0 && ip[2 * j + 1] == 0) {
       j++;
     }
@@ -40,7 +41,7 @@ static char *format_v6(const uint8_t ip[16], char *p) {
       i += best_len - 1;
       continue;
     }
-    p += sprintf(p, "%x", (unsigned)(ip[2 * i] << 8 | ip[2 * i + 1]));
+    p += snprintf(p, 5, "%x", (unsigned)(ip[2 * i] << 8 | ip[2 * i + 1]));
     if (i < 7) {
       *p++ = ':';
     }
@@ -57,7 +58,8 @@ char *sc_addr_format(const sc_addr *a, char *buf) {
     return buf;
   }
   if (a->family != SC_AF_INET6) {
-    strcpy(buf, "?");
+    buf[0] = '?';
+    buf[1] = '\0';
     return buf;
   }
   *p++ = '[';
@@ -146,7 +148,7 @@ static int parse_groups(const char *s, size_t len, uint16_t *g, int max) {
 }
 
 static int parse_v6(const char *s, size_t len, uint8_t ip[16]) {
-  uint16_t head[8], tail[8];
+  uint16_t head[8], tail[8] = {0};
   int nh, nt, i;
   const char *dc = NULL;
   size_t k;
@@ -172,19 +174,15 @@ static int parse_v6(const char *s, size_t len, uint8_t ip[16]) {
   }
   memset(ip, 0, 16);
   for (i = 0; i < nh; i++) {
-    ip[2 * i] = (uint8_t)(head[i] >> 8);
-    ip[2 * i + 1] = (uint8_t)head[i];
+    sc_put_u16(ip + 2 * (size_t)i, head[i]);
   }
   for (i = 0; i < nt; i++) {
-    int at = 8 - nt + i;
-    ip[2 * at] = (uint8_t)(tail[i] >> 8);
-    ip[2 * at + 1] = (uint8_t)tail[i];
+    sc_put_u16(ip + 2 * (size_t)(8 - nt + i), tail[i]);
   }
   return 0;
 }
 
 int sc_addr_parse(sc_addr *a, const char *s) {
-  const char *colon;
   sc_addr out;
   memset(&out, 0, sizeof(out));
   if (s[0] == '[') {
@@ -196,7 +194,7 @@ int sc_addr_parse(sc_addr *a, const char *s) {
     }
     out.family = SC_AF_INET6;
   } else {
-    colon = strrchr(s, ':');
+    const char *colon = strrchr(s, ':');
     if (colon == NULL || parse_v4(s, (size_t)(colon - s), out.ip) != 0 ||
         parse_port(colon + 1, &out.port) != 0) {
       return SC_ERR_MALFORMED;

@@ -108,7 +108,7 @@ static int table_reserve(sc_node *node) {
     return 0;
   }
   cap = node->sessions_cap ? 2 * node->sessions_cap : 8;
-  p = sc_mem_realloc(node->mem, node->sessions, cap * sizeof(*p));
+  p = sc_mem_realloc(node->mem, node->sessions, cap * sizeof(sc_session *));
   if (p == NULL) {
     return SC_ERR_NOMEM;
   }
@@ -121,7 +121,7 @@ static int table_reserve(sc_node *node) {
 static void table_insert(sc_node *node, sc_session *s) {
   size_t i = table_lower_bound(node, s->local_sid);
   memmove(&node->sessions[i + 1], &node->sessions[i],
-          (node->nsessions - i) * sizeof(*node->sessions));
+          (node->nsessions - i) * sizeof(sc_session *));
   node->sessions[i] = s;
   node->nsessions++;
 }
@@ -151,8 +151,7 @@ static sc_target *target_of(sc_node *node, uint32_t sid) {
 /* Reports a session that stopped being usable, once, as soon as it does
  * (a closing session may linger to drain). */
 static void report_down(sc_node *node, sc_session *s) {
-  if (s->established_at != 0 && !s->down_reported &&
-      !sc_session_is_usable(s)) {
+  if (s->established_at != 0 && !s->down_reported && !sc_session_is_usable(s)) {
     s->down_reported = 1;
     peer_event(node, s, SC_PEER_DOWN);
   }
@@ -216,16 +215,15 @@ static int start_session(sc_node *node, const sc_addr *addr,
   }
   rv = table_reserve(node);
   if (rv == 0) {
-    rv = sc_session_new_initiator(ps, node, addr, expected_id,
-                                  new_sid(node), now);
+    rv = sc_session_new_initiator(ps, node, addr, expected_id, new_sid(node),
+                                  now);
   }
   if (rv != 0) {
     return rv;
   }
   table_insert(node, *ps);
   node->stats.handshakes_started++;
-  sc_node_log(node, SC_LOG_DEBUG, "connecting to %s",
-              sc_addr_format(addr, a));
+  sc_node_log(node, SC_LOG_DEBUG, "connecting to %s", sc_addr_format(addr, a));
   return 0;
 }
 
@@ -447,7 +445,7 @@ void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,
  */
 
 static void send_retry(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
-                       size_t len, uint64_t now) {
+                       uint64_t now) {
   uint8_t cookie[SC_COOKIE_LEN];
   sc_wr w;
   sc_cookie_make(&node->cookies, from, now, cookie);
@@ -457,7 +455,7 @@ static void send_retry(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
     return;
   }
   /* §5.2: an unvalidated address never gets more than 3x what it sent. */
-  if (w.len > 3 * len) {
+  if (w.len > 3 * pkt->len) {
     sc_node_drop(node, SC_DROP_AMPLIFICATION);
     return;
   }
@@ -484,7 +482,7 @@ static sc_session *find_half_open(const sc_node *node, const sc_addr *from,
 }
 
 static int on_init(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
-                   size_t len, uint64_t now) {
+                   uint64_t now) {
   sc_session *s;
   uint32_t half_open;
   int rv;
@@ -498,12 +496,12 @@ static int on_init(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
   }
   /* §5.1: no state and no DH before the address proves itself. */
   if (pkt->cookie == NULL) {
-    send_retry(node, pkt, from, len, now);
+    send_retry(node, pkt, from, now);
     return 0;
   }
   if (sc_cookie_verify(&node->cookies, from, now, pkt->cookie) != 0) {
     sc_node_drop(node, SC_DROP_COOKIE);
-    send_retry(node, pkt, from, len, now);
+    send_retry(node, pkt, from, now);
     return 0;
   }
   s = find_half_open(node, from, pkt->sender_sid, &half_open);
@@ -553,7 +551,7 @@ static int dispatch(sc_node *node, const uint8_t *data, size_t len,
     return 0;
   }
   if (pkt.type == SC_PKT_INIT) {
-    return on_init(node, &pkt, from, len, now);
+    return on_init(node, &pkt, from, now);
   }
   s = table_find(node, pkt.receiver_sid);
   if (s == NULL || sc_session_is_dead(s)) {
@@ -645,8 +643,7 @@ int sc_node_is_closed(const sc_node *node) {
 static int settings_valid(const sc_settings *s) {
   return s->max_datagram >= 1200 && s->max_datagram <= SC_MAX_PACKET &&
          s->max_sessions >= 1 && s->idle_timeout > 0 &&
-         s->keepalive_interval > 0 &&
-         s->keepalive_interval < s->idle_timeout &&
+         s->keepalive_interval > 0 && s->keepalive_interval < s->idle_timeout &&
          s->handshake_timeout > 0 && s->cookie_lifetime >= SC_SEC &&
          s->cookie_lifetime <= COOKIE_PERIOD;
 }
@@ -715,8 +712,7 @@ void sc_node_get_stats(const sc_node *node, sc_node_stats *st) {
 
 size_t sc_node_session_count(const sc_node *node) { return node->nsessions; }
 
-size_t sc_node_sessions(const sc_node *node, sc_session_info *out,
-                        size_t cap) {
+size_t sc_node_sessions(const sc_node *node, sc_session_info *out, size_t cap) {
   size_t i;
   for (i = 0; i < node->nsessions && i < cap; i++) {
     sc_session_get_info(node->sessions[i], &out[i]);

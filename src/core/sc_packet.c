@@ -51,6 +51,7 @@ int sc_pkt_decode(sc_pkt *pkt, const uint8_t *data, size_t len) {
   sc_rd r;
   uint8_t version;
   memset(pkt, 0, sizeof(*pkt));
+  pkt->len = len;
   sc_rd_init(&r, data, len);
   if (sc_rd_u8(&r, &version) != 0 || sc_rd_u8(&r, &pkt->type) != 0) {
     return SC_ERR_BUFFER;
@@ -133,9 +134,8 @@ int sc_pkt_write_retry(sc_wr *w, uint32_t receiver_sid,
   return sc_wr_bytes(w, cookie, cookie_len);
 }
 
-int sc_pkt_write_response(sc_wr *w, uint32_t receiver_sid,
-                          uint32_t sender_sid, const uint8_t *noise,
-                          size_t noise_len) {
+int sc_pkt_write_response(sc_wr *w, uint32_t receiver_sid, uint32_t sender_sid,
+                          const uint8_t *noise, size_t noise_len) {
   if (sc_wr_left(w) < 10 + noise_len) {
     return SC_ERR_BUFFER;
   }
@@ -201,9 +201,8 @@ int sc_ack_decode(sc_ack *ack, const uint8_t *body, size_t len) {
   sc_rd_init(&r, body, len);
   ack->nranges = 0;
   if (sc_rd_varint(&r, &largest) != 0 ||
-      sc_rd_varint(&r, &ack->delay_us) != 0 ||
-      sc_rd_varint(&r, &count) != 0 || sc_rd_varint(&r, &first) != 0 ||
-      first > largest) {
+      sc_rd_varint(&r, &ack->delay_us) != 0 || sc_rd_varint(&r, &count) != 0 ||
+      sc_rd_varint(&r, &first) != 0 || first > largest) {
     return SC_ERR_MALFORMED;
   }
   lo = largest - first;

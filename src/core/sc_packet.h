@@ -17,7 +17,7 @@
 
 #define SC_VERSION 1
 #define SC_MAX_PACKET 1400 /* no datagram is larger; bigger ones drop */
-#define SC_ECHO_LEN 16 /* RETRY echoes this much of the initiator's e */
+#define SC_ECHO_LEN 16     /* RETRY echoes this much of the initiator's e */
 #define SC_DATA_HEADER_LEN 14
 #define SC_AEAD_TAG_LEN 16
 
@@ -32,6 +32,7 @@ enum sc_pkt_type {
 /* A decoded packet. Pointers point into the datagram. */
 typedef struct sc_pkt {
   uint8_t type;
+  size_t len;            /* the whole datagram */
   uint32_t receiver_sid; /* RETRY, RESPONSE, FINISH, DATA */
   uint32_t sender_sid;   /* INIT, RESPONSE */
   const uint8_t *cookie; /* INIT (may be NULL), RETRY */
@@ -39,9 +40,9 @@ typedef struct sc_pkt {
   const uint8_t *echo;  /* RETRY: SC_ECHO_LEN bytes */
   const uint8_t *noise; /* INIT, RESPONSE, FINISH: the Noise message */
   size_t noise_len;
-  uint64_t pn;             /* DATA */
-  const uint8_t *sealed;   /* DATA: ciphertext and tag */
-  size_t sealed_len;       /* DATA */
+  uint64_t pn;           /* DATA */
+  const uint8_t *sealed; /* DATA: ciphertext and tag */
+  size_t sealed_len;     /* DATA */
 } sc_pkt;
 
 /* sc_pkt_decode parses the |len| bytes at |data|. Returns 0,
@@ -59,9 +60,8 @@ int sc_pkt_write_init(sc_wr *w, uint32_t sender_sid, const uint8_t *cookie,
 int sc_pkt_write_retry(sc_wr *w, uint32_t receiver_sid,
                        const uint8_t echo[SC_ECHO_LEN], const uint8_t *cookie,
                        size_t cookie_len);
-int sc_pkt_write_response(sc_wr *w, uint32_t receiver_sid,
-                          uint32_t sender_sid, const uint8_t *noise,
-                          size_t noise_len);
+int sc_pkt_write_response(sc_wr *w, uint32_t receiver_sid, uint32_t sender_sid,
+                          const uint8_t *noise, size_t noise_len);
 int sc_pkt_write_finish(sc_wr *w, uint32_t receiver_sid, const uint8_t *noise,
                         size_t noise_len);
 /* sc_pkt_write_data_header writes the SC_DATA_HEADER_LEN bytes that start a

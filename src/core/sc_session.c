@@ -17,8 +17,8 @@
 #define NOISE_PROTOCOL "Noise_XX_25519_ChaChaPoly_BLAKE2b"
 /* §4.1: the prologue binds the protocol version into the handshake hash,
  * so two versions can never complete a handshake with each other. */
-static const uint8_t prologue[] = {'s', 't', 'r', 'a', 't', 'o', 'c',
-                                   'a', 's', 't', '/', '1'};
+static const uint8_t prologue[] = {'s', 't', 'r', 'a', 't', 'o',
+                                   'c', 'a', 's', 't', '/', '1'};
 
 static sc_session *session_alloc(sc_node *node, const sc_addr *addr,
                                  uint32_t sid, uint64_t now) {
@@ -105,8 +105,6 @@ static int build_init(sc_session *s) {
 int sc_session_new_initiator(sc_session **ps, sc_node *node,
                              const sc_addr *addr, const uint8_t *expected_id,
                              uint32_t sid, uint64_t now) {
-  uint8_t msg[SC_NOISE_DHLEN];
-  sc_ssize n;
   int rv;
   sc_session *s = session_alloc(node, addr, sid, now);
   if (s == NULL) {
@@ -119,7 +117,8 @@ int sc_session_new_initiator(sc_session **ps, sc_node *node,
   }
   rv = hs_setup(s, 1);
   if (rv == 0) {
-    n = sc_noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg));
+    uint8_t msg[SC_NOISE_DHLEN];
+    sc_ssize n = sc_noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg));
     rv = n < 0 ? (int)n : build_init(s);
   }
   if (rv != 0) {
@@ -149,9 +148,6 @@ static sc_ssize write_hs_payload(sc_session *s, const sc_addr *observed,
 int sc_session_new_responder(sc_session **ps, sc_node *node,
                              const sc_addr *from, const sc_pkt *pkt,
                              uint32_t sid, uint64_t now) {
-  uint8_t payload[SC_HS_PAYLOAD_MAX], msg[SC_HS_PKT_MAX];
-  sc_ssize n, plen;
-  sc_wr w;
   int rv;
   sc_session *s;
   /* §4.2: message 1 is exactly one public key with an empty payload. */
@@ -163,14 +159,19 @@ int sc_session_new_responder(sc_session **ps, sc_node *node,
     return SC_ERR_NOMEM;
   }
   s->remote_sid = pkt->sender_sid;
+  s->bytes_received = pkt->len;
+  s->packets_received = 1;
   rv = hs_setup(s, 0);
   if (rv == 0) {
-    n = sc_noise_hs_read(s->hs, pkt->noise, pkt->noise_len, payload,
-                         sizeof(payload));
-    plen = n < 0 ? n : write_hs_payload(s, from, payload, sizeof(payload));
-    n = plen < 0 ? plen
-                 : sc_noise_hs_write(s->hs, payload, (size_t)plen, msg,
-                                     sizeof(msg));
+    uint8_t payload[SC_HS_PAYLOAD_MAX], msg[SC_HS_PKT_MAX];
+    sc_wr w;
+    sc_ssize n = sc_noise_hs_read(s->hs, pkt->noise, pkt->noise_len, payload,
+                                  sizeof(payload));
+    sc_ssize plen =
+        n < 0 ? n : write_hs_payload(s, from, payload, sizeof(payload));
+    n = plen < 0
+            ? plen
+            : sc_noise_hs_write(s->hs, payload, (size_t)plen, msg, sizeof(msg));
     sc_wr_init(&w, s->hs_pkt, sizeof(s->hs_pkt));
     rv = n < 0 ? (int)n
                : sc_pkt_write_response(&w, s->remote_sid, s->local_sid, msg,
@@ -200,8 +201,8 @@ void sc_session_on_init_again(sc_session *s, const sc_addr *from,
   send_hs_pkt(s, now);
 }
 
-void sc_session_on_retry(sc_session *s, const sc_pkt *pkt,
-                         const sc_addr *from, uint64_t now) {
+void sc_session_on_retry(sc_session *s, const sc_pkt *pkt, const sc_addr *from,
+                         uint64_t now) {
   if (!s->initiator || s->state != SC_SESSION_HANDSHAKE ||
       !sc_addr_eq(from, &s->addr)) {
     sc_node_drop(s->node, SC_DROP_STATE);
@@ -266,6 +267,12 @@ static void hs_rtt_sample(sc_session *s, uint64_t now) {
   }
 }
 
+/* Counts a handshake packet that was accepted. */
+static void hs_received(sc_session *s, size_t len) {
+  s->bytes_received += len;
+  s->packets_received++;
+}
+
 static void hs_complete(sc_session *s, uint64_t now) {
   sc_noise_cipher c1, c2;
   sc_noise_hs_split(s->hs, &c1, &c2);
@@ -302,6 +309,7 @@ void sc_session_on_response(sc_session *s, const sc_pkt *pkt,
     return;
   }
   hs_rtt_sample(s, now);
+  hs_received(s, pkt->len);
   s->remote_sid = pkt->sender_sid;
   n = write_hs_payload(s, &s->addr, payload, sizeof(payload));
   if (n >= 0) {
@@ -319,8 +327,8 @@ void sc_session_on_response(sc_session *s, const sc_pkt *pkt,
   hs_complete(s, now);
 }
 
-void sc_session_on_finish(sc_session *s, const sc_pkt *pkt,
-                          const sc_addr *from, uint64_t now) {
+void sc_session_on_finish(sc_session *s, const sc_pkt *pkt, const sc_addr *from,
+                          uint64_t now) {
   sc_hs_payload hp;
   if (!s->initiator && s->state == SC_SESSION_ESTABLISHED &&
       sc_addr_eq(from, &s->addr)) {
@@ -338,6 +346,7 @@ void sc_session_on_finish(sc_session *s, const sc_pkt *pkt,
     return;
   }
   hs_rtt_sample(s, now);
+  hs_received(s, pkt->len);
   s->confirmed = 1;
   s->hs_next = UINT64_MAX;
   /* §4.4: the first sealed packet tells the initiator we have the keys. */
@@ -392,8 +401,7 @@ uint64_t sc_session_deadline(const sc_session *s) {
     return s->drain_until;
   }
   if (in_handshake(s)) {
-    d = SC_MIN(s->hs_next,
-               s->hs_started + s->node->settings.handshake_timeout);
+    d = SC_MIN(s->hs_next, s->hs_started + s->node->settings.handshake_timeout);
   }
   if (s->state == SC_SESSION_ESTABLISHED) {
     d = SC_MIN(d, sc_transport_deadline(s));
@@ -414,9 +422,8 @@ void sc_session_close(sc_session *s, int reason, uint64_t now) {
     return;
   }
   s->state = SC_SESSION_CLOSING;
-  s->drain_until =
-      now + SC_MIN(3 * sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY),
-                   SC_CLOSE_DRAIN_MAX);
+  s->drain_until = now + SC_MIN(3 * sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY),
+                                SC_CLOSE_DRAIN_MAX);
   if (reason != SC_CLOSE_REMOTE) {
     s->close_pending = 1;
     sc_session_flush(s, now);

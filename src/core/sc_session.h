@@ -23,15 +23,15 @@
 #include "sc_rtt.h"
 #include "stratocast.h"
 
-#define SC_MAX_ACK_DELAY (25 * (uint64_t)1000000)  /* §7.1 */
+#define SC_MAX_ACK_DELAY (25 * (uint64_t)1000000)   /* §7.1 */
 #define SC_HS_RTO_INITIAL (250 * (uint64_t)1000000) /* §4.4 */
 #define SC_HS_RTO_MAX (1 * (uint64_t)1000000000)
-#define SC_MSG_MAX 1024          /* largest control message body */
-#define SC_MSG_QUEUE_MAX 1024    /* unacknowledged messages per session */
-#define SC_MSG_REORDER_MAX 64    /* messages held for in-order delivery */
-#define SC_HS_HASH_PREFIX 16     /* bytes of the handshake hash kept */
-#define SC_HS_PKT_MAX 256        /* largest handshake packet */
-#define SC_RETRY_MAX 4           /* cookie challenges taken per handshake */
+#define SC_MSG_MAX 1024       /* largest control message body */
+#define SC_MSG_QUEUE_MAX 1024 /* unacknowledged messages per session */
+#define SC_MSG_REORDER_MAX 64 /* messages held for in-order delivery */
+#define SC_HS_HASH_PREFIX 16  /* bytes of the handshake hash kept */
+#define SC_HS_PKT_MAX 256     /* largest handshake packet */
+#define SC_RETRY_MAX 4        /* cookie challenges taken per handshake */
 #define SC_CLOSE_DRAIN_MAX (2 * (uint64_t)1000000000)
 
 typedef struct sc_node sc_node;
@@ -81,7 +81,7 @@ typedef struct sc_session {
   uint8_t hs_hash[SC_HS_HASH_PREFIX];
 
   /* handshake (§4) */
-  sc_noise_hs *hs; /* freed once the handshake is over */
+  sc_noise_hs *hs;               /* freed once the handshake is over */
   uint8_t hs_pkt[SC_HS_PKT_MAX]; /* last handshake packet, for resends */
   size_t hs_pkt_len;
   uint8_t cookie[SC_COOKIE_LEN];
@@ -163,14 +163,13 @@ void sc_session_del(sc_session *s);
 
 /* Packet handlers. Each validates |pkt| against the session's state and
  * counts a drop on the node when it does not fit. */
-void sc_session_on_init_again(sc_session *s, const sc_addr *from,
-                              uint64_t now);
-void sc_session_on_retry(sc_session *s, const sc_pkt *pkt,
-                         const sc_addr *from, uint64_t now);
+void sc_session_on_init_again(sc_session *s, const sc_addr *from, uint64_t now);
+void sc_session_on_retry(sc_session *s, const sc_pkt *pkt, const sc_addr *from,
+                         uint64_t now);
 void sc_session_on_response(sc_session *s, const sc_pkt *pkt,
                             const sc_addr *from, uint64_t now);
-void sc_session_on_finish(sc_session *s, const sc_pkt *pkt,
-                          const sc_addr *from, uint64_t now);
+void sc_session_on_finish(sc_session *s, const sc_pkt *pkt, const sc_addr *from,
+                          uint64_t now);
 /* |head| is the SC_DATA_HEADER_LEN bytes that start the packet. */
 void sc_session_on_data(sc_session *s, const sc_pkt *pkt, const uint8_t *head,
                         const sc_addr *from, uint64_t now);

@@ -16,8 +16,8 @@
 #define PATH_TRIES_MAX 5
 #define CLOSE_SENDS_MAX 3
 #define PTO_SHIFT_MAX 10
-#define PTO_PROBES 2 /* RFC 9002 §6.2.4 allows two */
-#define PTO_MAX (2 * SC_SEC) /* a lossy path keeps probing this often */
+#define PTO_PROBES 2             /* RFC 9002 §6.2.4 allows two */
+#define PTO_MAX (2 * SC_SEC)     /* a lossy path keeps probing this often */
 #define NOMEM_RETRY (50 * SC_MS) /* retry a send that found no memory */
 
 void sc_transport_init(sc_session *s, uint64_t now) {
@@ -400,7 +400,7 @@ void sc_session_on_data(sc_session *s, const sc_pkt *pkt, const uint8_t *head,
   sc_rd r;
   sc_chunk c;
   int rv, eliciting = 0, in_order;
-  size_t len = SC_DATA_HEADER_LEN + pkt->sealed_len;
+  size_t len = pkt->len;
   if (s->state != SC_SESSION_ESTABLISHED && s->state != SC_SESSION_CLOSING) {
     sc_node_drop(s->node, SC_DROP_STATE);
     return;
@@ -409,8 +409,8 @@ void sc_session_on_data(sc_session *s, const sc_pkt *pkt, const uint8_t *head,
     sc_node_drop(s->node, SC_DROP_REPLAY);
     return;
   }
-  n = sc_noise_open(s->recv_key, pkt->pn, head, SC_DATA_HEADER_LEN,
-                    pkt->sealed, pkt->sealed_len, plain);
+  n = sc_noise_open(s->recv_key, pkt->pn, head, SC_DATA_HEADER_LEN, pkt->sealed,
+                    pkt->sealed_len, plain);
   if (n < 0) {
     sc_node_drop(s->node, SC_DROP_AUTH);
     return;
@@ -459,15 +459,14 @@ void sc_session_on_data(sc_session *s, const sc_pkt *pkt, const uint8_t *head,
  */
 
 static size_t plain_cap(const sc_session *s) {
-  return s->node->settings.max_datagram - SC_DATA_HEADER_LEN -
-         SC_AEAD_TAG_LEN;
+  return s->node->settings.max_datagram - SC_DATA_HEADER_LEN - SC_AEAD_TAG_LEN;
 }
 
 /* Seals the |plain_len| bytes that follow the header in the node's txbuf
  * and sends the packet to |to|. Returns its size, or 0 if the packet
  * number space is used up (the session closes). */
-static size_t seal_and_send(sc_session *s, const sc_addr *to,
-                            size_t plain_len, uint64_t now) {
+static size_t seal_and_send(sc_session *s, const sc_addr *to, size_t plain_len,
+                            uint64_t now) {
   uint8_t *buf = s->node->txbuf;
   uint64_t pn = s->next_pn;
   sc_wr w;
@@ -548,8 +547,8 @@ static int has_eliciting_work(const sc_session *s) {
 static int write_ack(sc_session *s, sc_wr *w, uint64_t now) {
   sc_pn_range ranges[SC_ACK_MAX_RANGES];
   size_t n = sc_replay_ranges(&s->rx, 0, ranges, SC_ACK_MAX_RANGES);
-  if (n == 0 || sc_ack_write(w, ranges, n, (now - s->rx_largest_time) /
-                                               1000) != 0) {
+  if (n == 0 ||
+      sc_ack_write(w, ranges, n, (now - s->rx_largest_time) / 1000) != 0) {
     return 0;
   }
   s->rx_unacked = 0;
@@ -694,8 +693,8 @@ static uint64_t pto_deadline(const sc_session *s) {
   pto = sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY);
   /* Back off exponentially, but no further than PTO_MAX (or one plain PTO
    * if the path is slower than that). */
-  pto = SC_MIN(pto << SC_MIN(s->pto_count, PTO_SHIFT_MAX),
-               SC_MAX(pto, PTO_MAX));
+  pto =
+      SC_MIN(pto << SC_MIN(s->pto_count, PTO_SHIFT_MAX), SC_MAX(pto, PTO_MAX));
   return s->last_eliciting_sent + pto;
 }
 

@@ -252,6 +252,7 @@ int sc_udp_open(sc_udp *u, const struct sockaddr *sa, socklen_t salen,
   socklen_t blen = sizeof(bound);
   int e, off = 0;
   memset(u, 0, sizeof(*u));
+  memset(&bound, 0, sizeof(bound));
   u->family = sa->sa_family;
   u->fd = socket(u->family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (u->fd < 0) {
