@@ -82,6 +82,10 @@ int sc_pkt_decode(sc_pkt *pkt, const uint8_t *data, size_t len) {
         sc_rd_u64(&r, &pkt->pn) != 0) {
       return SC_ERR_BUFFER;
     }
+    /* §3.6: packet numbers stay below 2^62 so that ACKs can carry them. */
+    if (pkt->pn > SC_VARINT_MAX) {
+      return SC_ERR_MALFORMED;
+    }
     /* An empty plaintext is never sent (§6.1): a sealed part without one
      * byte beyond its tag is too short for any DATA packet. */
     if (sc_rd_left(&r) < SC_AEAD_TAG_LEN + 1) {
@@ -105,7 +109,7 @@ static int write_head(sc_wr *w, uint8_t type) {
 int sc_pkt_write_init(sc_wr *w, uint32_t sender_sid, const uint8_t *cookie,
                       size_t cookie_len, const uint8_t *noise,
                       size_t noise_len) {
-  if (cookie_len > 255) {
+  if (cookie_len != 0 && cookie_len != SC_COOKIE_LEN) {
     return SC_ERR_INVALID_ARG;
   }
   if (sc_wr_left(w) < 7 + cookie_len + noise_len) {
@@ -121,7 +125,7 @@ int sc_pkt_write_init(sc_wr *w, uint32_t sender_sid, const uint8_t *cookie,
 int sc_pkt_write_retry(sc_wr *w, uint32_t receiver_sid,
                        const uint8_t echo[SC_ECHO_LEN], const uint8_t *cookie,
                        size_t cookie_len) {
-  if (cookie_len > 255) {
+  if (cookie_len != SC_COOKIE_LEN) {
     return SC_ERR_INVALID_ARG;
   }
   if (sc_wr_left(w) < 7 + SC_ECHO_LEN + cookie_len) {
@@ -245,7 +249,7 @@ static size_t ack_body_len(const sc_pn_range *ranges, size_t n,
 int sc_ack_write(sc_wr *w, const sc_pn_range *ranges, size_t n,
                  uint64_t delay_us) {
   size_t i, body;
-  if (n == 0) {
+  if (n == 0 || ranges[0].hi > SC_VARINT_MAX) {
     return SC_ERR_INVALID_ARG;
   }
   delay_us = SC_MIN(delay_us, SC_VARINT_MAX);

@@ -46,14 +46,17 @@ typedef struct sc_pkt {
 } sc_pkt;
 
 /* sc_pkt_decode parses the |len| bytes at |data|. Returns 0,
- * SC_ERR_BUFFER when shorter than the smallest packet of its type (for
- * DATA: the header, a tag and one byte), SC_ERR_VERSION, or
- * SC_ERR_MALFORMED (unknown type, bad lengths, trailing bytes). The
- * datagram size limit is the caller's business. */
+ * SC_ERR_BUFFER when the datagram ends inside a field it needs (for DATA:
+ * before the header, a tag and one byte), SC_ERR_VERSION, or
+ * SC_ERR_MALFORMED (unknown type, bad lengths, trailing bytes, a DATA
+ * packet number above SC_VARINT_MAX). The datagram size limit is the
+ * caller's business. */
 int sc_pkt_decode(sc_pkt *pkt, const uint8_t *data, size_t len);
 
-/* Packet encoders. Each writes one whole packet header and body into |w|.
- * Return 0 or SC_ERR_BUFFER. */
+/* Packet encoders. Each writes one whole packet header and body into |w|,
+ * or nothing. Return 0, SC_ERR_BUFFER, or SC_ERR_INVALID_ARG for a cookie
+ * length the decoder would refuse (INIT: 0 or SC_COOKIE_LEN; RETRY:
+ * SC_COOKIE_LEN). */
 int sc_pkt_write_init(sc_wr *w, uint32_t sender_sid, const uint8_t *cookie,
                       size_t cookie_len, const uint8_t *noise,
                       size_t noise_len);
@@ -114,7 +117,8 @@ int sc_ack_decode(sc_ack *ack, const uint8_t *body, size_t len);
 
 /* sc_ack_write writes a whole ACK chunk for |n| ranges (highest first, as
  * sc_replay_ranges gives them), with as many ranges as fit in |w|. Returns
- * 0 or SC_ERR_BUFFER if not even one range fits. */
+ * 0, SC_ERR_BUFFER if not even one range fits, or SC_ERR_INVALID_ARG when
+ * |n| is 0 or a packet number exceeds SC_VARINT_MAX. */
 int sc_ack_write(sc_wr *w, const sc_pn_range *ranges, size_t n,
                  uint64_t delay_us);
 
@@ -129,7 +133,9 @@ typedef struct sc_msg_view {
 /* sc_msg_decode parses a MSG chunk body. Returns 0 or SC_ERR_MALFORMED. */
 int sc_msg_decode(sc_msg_view *m, const uint8_t *body, size_t len);
 
-/* sc_msg_write writes a whole MSG chunk. */
+/* sc_msg_write writes a whole MSG chunk, or nothing. Returns 0,
+ * SC_ERR_BUFFER, or SC_ERR_INVALID_ARG when |seq| or |kind| exceeds
+ * SC_VARINT_MAX. */
 int sc_msg_write(sc_wr *w, uint64_t seq, uint64_t kind, const uint8_t *body,
                  size_t len);
 
@@ -138,6 +144,9 @@ size_t sc_msg_chunk_len(uint64_t seq, uint64_t kind, size_t len);
 
 /* ---- addresses on the wire (§2.3) -------------------------------------- */
 
+/* sc_addr_write writes |a| (family, 4 or 16 address bytes, port), or
+ * nothing. Returns 0, SC_ERR_BUFFER, or SC_ERR_INVALID_ARG for a family
+ * other than SC_AF_INET and SC_AF_INET6. */
 int sc_addr_write(sc_wr *w, const sc_addr *a);
 /* sc_addr_read returns 0 or SC_ERR_MALFORMED (bad family, short input). */
 int sc_addr_read(sc_rd *r, sc_addr *a);

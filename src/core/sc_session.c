@@ -102,6 +102,19 @@ static int build_init(sc_session *s) {
   return rv;
 }
 
+/* Ends a constructor: on success sends the session's first handshake
+ * packet and hands the session over, on failure frees it. */
+static int launch(sc_session *s, int rv, uint64_t now, sc_session **ps) {
+  if (rv != 0) {
+    sc_session_del(s);
+    return rv;
+  }
+  send_hs_pkt(s, now);
+  s->hs_next = now + s->hs_rto;
+  *ps = s;
+  return 0;
+}
+
 int sc_session_new_initiator(sc_session **ps, sc_node *node,
                              const sc_addr *addr, const uint8_t *expected_id,
                              uint32_t sid, uint64_t now) {
@@ -121,14 +134,7 @@ int sc_session_new_initiator(sc_session **ps, sc_node *node,
     sc_ssize n = sc_noise_hs_write(s->hs, NULL, 0, msg, sizeof(msg));
     rv = n < 0 ? (int)n : build_init(s);
   }
-  if (rv != 0) {
-    sc_session_del(s);
-    return rv;
-  }
-  send_hs_pkt(s, now);
-  s->hs_next = now + s->hs_rto;
-  *ps = s;
-  return 0;
+  return launch(s, rv, now, ps);
 }
 
 static sc_ssize write_hs_payload(sc_session *s, const sc_addr *observed,
@@ -178,14 +184,7 @@ int sc_session_new_responder(sc_session **ps, sc_node *node,
                                        (size_t)n);
     s->hs_pkt_len = w.len;
   }
-  if (rv != 0) {
-    sc_session_del(s);
-    return rv;
-  }
-  send_hs_pkt(s, now);
-  s->hs_next = now + s->hs_rto;
-  *ps = s;
-  return 0;
+  return launch(s, rv, now, ps);
 }
 
 void sc_session_on_init_again(sc_session *s, const sc_addr *from,
