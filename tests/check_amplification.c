@@ -270,12 +270,6 @@ static void watch_tap(void *arg, int from_node, const sc_addr *from,
   }
 }
 
-static int pair_up(tn *net, void *arg) {
-  const int *p = arg;
-  return tn_session_with(net, p[0], p[1], NULL, NULL) &&
-         tn_session_with(net, p[1], p[0], NULL, NULL);
-}
-
 /* An attacker who captures one of b's packets before it arrives and sends
  * it to a from a victim's address: a authenticates it, sees a new address
  * and challenges it, but the victim receives at most 3x that packet, and
@@ -293,7 +287,7 @@ START_TEST(test_path_challenge_limit) {
   p[1] = w.b;
   tn_set_tap(net, watch_tap, &w);
   ck_assert_int_eq(tn_connect(net, w.b, w.a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   w.catch_fresh = 1;
   tn_set_loss(net, 1000);
   tn_run(net, 11 * SC_SEC); /* b's keepalive is caught and lost */

@@ -87,31 +87,15 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
-static int hexdigit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 /* Decodes |n| hex digits (n even) into |out|; -1 on a bad digit. Kept
  * free of Check assertions, which cost a write each. */
 static int unhex(const char *hex, size_t n, uint8_t *out) {
-  size_t i;
-  for (i = 0; i < n / 2; i++) {
-    int hi = hexdigit(hex[2 * i]), lo = hexdigit(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) {
-      return -1;
-    }
-    out[i] = (uint8_t)(hi << 4 | lo);
-  }
-  return 0;
+  size_t bin_len;
+  const char *end;
+  return sodium_hex2bin(out, n / 2, hex, n, NULL, &bin_len, &end) == 0 &&
+                 bin_len == n / 2 && end == hex + n
+             ? 0
+             : -1;
 }
 
 /* Decodes the hex string member |key| of |obj| into |out| (|cap| bytes).

@@ -10,12 +10,6 @@
 #include "sc_node_int.h"
 #include "testnet.h"
 
-static int pair_up(tn *net, void *arg) {
-  const int *p = arg;
-  return tn_session_with(net, p[0], p[1], NULL, NULL) &&
-         tn_session_with(net, p[1], p[0], NULL, NULL);
-}
-
 START_TEST(test_handshake_basic) {
   tn *net = tn_new(1);
   int a = tn_add(net, "10.0.0.1:4433", NULL, NULL);
@@ -24,7 +18,7 @@ START_TEST(test_handshake_basic) {
   sc_session_info info;
   sc_node_stats st;
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   /* INIT, RETRY, INIT+cookie, RESPONSE, FINISH: three one-way trips of
    * 10 ms before the initiator holds keys, plus one for the responder. */
   ck_assert_uint_le(tn_now(net), 60 * SC_MS);
@@ -62,7 +56,7 @@ static int all_pairs_up(tn *net, void *arg) {
   int i;
   for (i = 0; i < ps->n; i++) {
     int p[2] = {ps->a[i], ps->b[i]};
-    if (!pair_up(net, p)) {
+    if (!tn_pair_up(net, p)) {
       return 0;
     }
   }
@@ -99,7 +93,7 @@ START_TEST(test_migration) {
   int p[2] = {a, b};
   sc_session_info before, after;
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   tn_run(net, 1 * SC_SEC);
   ck_assert(tn_session_with(net, a, b, &before, NULL));
   /* b's NAT binding changes: it now sends from another address and
@@ -127,8 +121,9 @@ static int replaced_up(tn *net, void *arg) {
   const replaced *r = arg;
   sc_session_info info;
   int count, p[2] = {r->a, r->b};
-  return pair_up(net, p) && tn_session_with(net, r->a, r->b, &info, &count) &&
-         count == 1 && info.local_id != r->old_id;
+  return tn_pair_up(net, p) &&
+         tn_session_with(net, r->a, r->b, &info, &count) && count == 1 &&
+         info.local_id != r->old_id;
 }
 
 START_TEST(test_restart_replaces) {
@@ -140,7 +135,7 @@ START_TEST(test_restart_replaces) {
   replaced r;
   uint64_t t0;
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   tn_run(net, 5 * SC_SEC);
   ck_assert(tn_session_with(net, a, b, &before, NULL));
   /* b crashes and comes back at once with the same identity. */
@@ -173,7 +168,7 @@ START_TEST(test_idle_timeout) {
   int b = tn_add(net, NULL, NULL, NULL);
   int p[2] = {a, b};
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   tn_crash(net, b);
   tn_run(net, 29 * SC_SEC);
   ck_assert_uint_eq(sc_node_session_count(tn_get(net, a)->node), 1);
@@ -192,7 +187,7 @@ START_TEST(test_graceful_close) {
   int b = tn_add(net, NULL, NULL, NULL);
   int p[2] = {a, b};
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   ck_assert(!sc_node_is_closed(tn_get(net, b)->node));
   ck_assert_int_eq(sc_node_close(tn_get(net, b)->node, tn_now(net)), 0);
   ck_assert(sc_node_is_closed(tn_get(net, b)->node));
@@ -257,7 +252,7 @@ START_TEST(test_crossing) {
   sc_session_info ia, ib;
   ck_assert_int_eq(tn_connect(net, a, b), 0);
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 5 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 5 * SC_SEC));
   tn_run(net, 120 * SC_SEC);
   ck_assert(tn_session_with(net, a, b, &ia, &ca));
   ck_assert(tn_session_with(net, b, a, &ib, &cb));
@@ -291,9 +286,9 @@ START_TEST(test_keepalive) {
   int p[2] = {a, b};
   sc_session_info info;
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   tn_run(net, 600 * SC_SEC);
-  ck_assert(pair_up(net, p));
+  ck_assert(tn_pair_up(net, p));
   ck_assert(tn_session_with(net, a, b, &info, NULL));
   /* About one PING each way per 10 s, and their ACKs. */
   ck_assert_uint_ge(info.packets_sent, 60);
@@ -319,7 +314,7 @@ START_TEST(test_reliable_messages) {
   sc_session *sa, *sb;
   uint8_t body[300];
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   tn_set_loss(net, 300);
   sa = session_of(net, a);
   sb = session_of(net, b);
@@ -336,7 +331,7 @@ START_TEST(test_reliable_messages) {
   ck_assert_uint_gt(sa->packets_lost, 0);
   /* Loss shrank the window from its initial 10 packets. */
   ck_assert_uint_lt(sa->cc.cwnd, 10 * 1200);
-  ck_assert(pair_up(net, p));
+  ck_assert(tn_pair_up(net, p));
   tn_del(net);
 }
 END_TEST
@@ -376,7 +371,7 @@ START_TEST(test_hostile_packets) {
   memset(&cap, 0, sizeof(cap));
   cap.from = b;
   ck_assert_int_eq(tn_connect(net, b, a), 0);
-  ck_assert(tn_run_until(net, pair_up, p, 2 * SC_SEC));
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
   /* Catch one sealed packet from b that never reaches a (a keepalive sent
    * while the wire drops everything). */
   tn_set_tap(net, tap_data, &cap);
@@ -427,7 +422,7 @@ START_TEST(test_hostile_packets) {
   ck_assert_uint_eq(st.dropped[SC_DROP_TYPE], 1);
   /* None of it disturbed the session. */
   tn_run(net, 30 * SC_SEC);
-  ck_assert(pair_up(net, p));
+  ck_assert(tn_pair_up(net, p));
   ck_assert_int_eq(tn_get(net, a)->events_down, 0);
   ck_assert_uint_eq(tn_stats(net, a).path_migrations, 0);
   tn_del(net);

@@ -225,7 +225,8 @@ int tn_add(tn *net, const char *addr, const sc_settings *settings,
     addr = buf;
   }
   n->addr = tn_addr(addr);
-  n->rng = net->seed ^ (UINT64_C(0x2545f4914f6cdd1d) * (uint64_t)(n->index + 1));
+  n->rng =
+      net->seed ^ (UINT64_C(0x2545f4914f6cdd1d) * (uint64_t)(n->index + 1));
   for (i = 0; i < SC_KEY_LEN; i++) {
     n->secret[i] = (uint8_t)(xorshift(&n->rng) >> 32);
   }
@@ -379,6 +380,12 @@ int tn_session_with(tn *net, int i, int j, sc_session_info *out, int *count) {
     }
   }
   return found;
+}
+
+int tn_pair_up(tn *net, void *arg) {
+  const int *p = arg;
+  return tn_session_with(net, p[0], p[1], NULL, NULL) &&
+         tn_session_with(net, p[1], p[0], NULL, NULL);
 }
 
 sc_node_stats tn_stats(tn *net, int i) {

@@ -94,6 +94,10 @@ int tn_inject(tn *net, int i, const sc_addr *from, const uint8_t *data,
  * such sessions exist in |*count| when |count| is not NULL. */
 int tn_session_with(tn *net, int i, int j, sc_session_info *out, int *count);
 
+/* tn_pair_up is a tn_run_until predicate: |arg| points to two node
+ * indices, and each must hold an established session with the other. */
+int tn_pair_up(tn *net, void *arg);
+
 /* tn_stats returns node |i|'s counters. */
 sc_node_stats tn_stats(tn *net, int i);
 
