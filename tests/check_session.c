@@ -429,6 +429,55 @@ START_TEST(test_hostile_packets) {
 }
 END_TEST
 
+typedef struct init_capture {
+  uint8_t data[SC_MAX_PACKET];
+  size_t len;
+} init_capture;
+
+static void tap_init(void *arg, int from_node, const sc_addr *from,
+                     const sc_addr *to, const uint8_t *data, size_t len) {
+  init_capture *c = arg;
+  (void)from_node;
+  (void)from;
+  (void)to;
+  /* Keep the last INIT that carries a cookie. */
+  if (len > 7 && data[1] == SC_PKT_INIT && data[6] != 0 &&
+      len <= sizeof(c->data)) {
+    memcpy(c->data, data, len);
+    c->len = len;
+  }
+}
+
+/* A duplicate of the initiator's INIT that arrives after the session is
+ * up (the network duplicated or delayed it) is recognised: no second
+ * session, no second RESPONSE. */
+START_TEST(test_late_duplicate_init) {
+  tn *net = tn_new(14);
+  int a = tn_add(net, NULL, NULL, NULL);
+  int b = tn_add(net, NULL, NULL, NULL);
+  int p[2] = {a, b};
+  init_capture cap;
+  sc_node_stats before;
+  memset(&cap, 0, sizeof(cap));
+  tn_set_tap(net, tap_init, &cap);
+  ck_assert_int_eq(tn_connect(net, b, a), 0);
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
+  tn_set_tap(net, NULL, NULL);
+  ck_assert_uint_gt(cap.len, 0);
+  before = tn_stats(net, a);
+  ck_assert_int_eq(tn_inject(net, a, &tn_get(net, b)->addr, cap.data, cap.len),
+                   0);
+  ck_assert_uint_eq(sc_node_session_count(tn_get(net, a)->node), 1);
+  ck_assert_uint_eq(tn_stats(net, a).dropped[SC_DROP_STATE],
+                    before.dropped[SC_DROP_STATE] + 1);
+  ck_assert_uint_eq(tn_stats(net, a).packets_sent, before.packets_sent);
+  tn_run(net, 30 * SC_SEC);
+  ck_assert(tn_pair_up(net, p));
+  ck_assert_uint_eq(sc_node_session_count(tn_get(net, a)->node), 1);
+  tn_del(net);
+}
+END_TEST
+
 static Suite *session_suite(void) {
   Suite *s = suite_create("session");
   TCase *tc = tcase_create("core");
@@ -446,6 +495,7 @@ static Suite *session_suite(void) {
   tcase_add_test(tc, test_keepalive);
   tcase_add_test(tc, test_reliable_messages);
   tcase_add_test(tc, test_hostile_packets);
+  tcase_add_test(tc, test_late_duplicate_init);
   suite_add_tcase(s, tc);
   return s;
 }

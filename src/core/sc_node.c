@@ -463,17 +463,21 @@ static void send_retry(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
   node->stats.retries_sent++;
 }
 
-static sc_session *find_half_open(const sc_node *node, const sc_addr *from,
-                                  uint32_t remote_sid, uint32_t *count) {
+/* Finds the responder session an INIT from |from| with |remote_sid|
+ * belongs to, in any state, and counts the handshakes in progress. An
+ * initiator draws a fresh ID for every handshake, so a match is a repeat
+ * of an INIT already answered. */
+static sc_session *find_responder(const sc_node *node, const sc_addr *from,
+                                  uint32_t remote_sid, uint32_t *half_open) {
   sc_session *found = NULL;
   size_t i;
-  *count = 0;
+  *half_open = 0;
   for (i = 0; i < node->nsessions; i++) {
     sc_session *s = node->sessions[i];
-    if (s->initiator || s->state != SC_SESSION_HANDSHAKE) {
+    if (s->initiator || sc_session_is_dead(s)) {
       continue;
     }
-    (*count)++;
+    *half_open += s->state == SC_SESSION_HANDSHAKE;
     if (s->remote_sid == remote_sid && sc_addr_eq(&s->addr, from)) {
       found = s;
     }
@@ -504,7 +508,7 @@ static int on_init(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
     send_retry(node, pkt, from, now);
     return 0;
   }
-  s = find_half_open(node, from, pkt->sender_sid, &half_open);
+  s = find_responder(node, from, pkt->sender_sid, &half_open);
   if (s != NULL) {
     sc_session_on_init_again(s, from, now);
     return 0;
