@@ -220,6 +220,52 @@ START_TEST(test_cookie_bound_to_address) {
 }
 END_TEST
 
+/* Runs a handshake's first half from |from|: INIT, the RETRY's cookie, then
+ * INIT with that cookie and a real public key. */
+static void open_half(sc_node *node, counter *c, const sc_addr *from,
+                      uint32_t sid, uint64_t now) {
+  uint8_t pkt[SC_MAX_PACKET], secret[32], pub[32], id[32];
+  uint8_t cookie[SC_COOKIE_LEN];
+  sc_pkt retry;
+  sc_wr w;
+  count_rand(c, secret, sizeof(secret));
+  ck_assert_int_eq(sc_identity_from_secret(secret, pub, id), 0);
+  sc_wr_init(&w, pkt, sizeof(pkt));
+  sc_pkt_write_init(&w, sid, NULL, 0, pub, sizeof(pub));
+  recv_from(node, c, from, pkt, w.len, now);
+  ck_assert_int_eq(sc_pkt_decode(&retry, c->last, c->last_len), 0);
+  ck_assert_int_eq(retry.type, SC_PKT_RETRY);
+  memcpy(cookie, retry.cookie, SC_COOKIE_LEN);
+  sc_wr_init(&w, pkt, sizeof(pkt));
+  sc_pkt_write_init(&w, sid, cookie, SC_COOKIE_LEN, pub, sizeof(pub));
+  recv_from(node, c, from, pkt, w.len, now);
+}
+
+/* One host holding valid cookies for many ports still gets only a few
+ * handshake slots; another host gets one. */
+START_TEST(test_half_open_per_ip) {
+  counter c;
+  sc_mem mem;
+  sc_node *node = lone_node(&c, &mem);
+  sc_node_stats st;
+  uint32_t i;
+  for (i = 0; i < 20; i++) {
+    sc_addr from = victim(0);
+    from.port = (uint16_t)(2000 + i);
+    open_half(node, &c, &from, 100 + i, SC_SEC);
+  }
+  ck_assert_uint_eq(sc_node_session_count(node), 8);
+  sc_node_get_stats(node, &st);
+  ck_assert_uint_eq(st.dropped[SC_DROP_LIMIT], 12);
+  {
+    sc_addr other = victim(2);
+    open_half(node, &c, &other, 7, SC_SEC);
+  }
+  ck_assert_uint_eq(sc_node_session_count(node), 9);
+  sc_node_del(node);
+}
+END_TEST
+
 /* Packets for sessions that do not exist, and garbage of every length,
  * draw no answer at all. */
 START_TEST(test_garbage_silence) {
@@ -311,6 +357,7 @@ static Suite *amp_suite(void) {
   tcase_add_test(tc, test_init_flood);
   tcase_add_test(tc, test_cookie_bound_to_address);
   tcase_add_test(tc, test_garbage_silence);
+  tcase_add_test(tc, test_half_open_per_ip);
   tcase_add_test(tc, test_path_challenge_limit);
   suite_add_tcase(s, tc);
   return s;

@@ -15,6 +15,7 @@
 #define TARGET_BACKOFF_MIN (1 * SC_SEC)
 #define TARGET_BACKOFF_MAX (30 * SC_SEC)
 #define TARGETS_MAX 64
+#define HALF_OPEN_PER_IP 8 /* one host cannot take every handshake slot */
 
 void sc_settings_default(sc_settings *s) {
   memset(s, 0, sizeof(*s));
@@ -463,21 +464,31 @@ static void send_retry(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
   node->stats.retries_sent++;
 }
 
+static int same_ip(const sc_addr *a, const sc_addr *b) {
+  sc_addr pa = *a, pb = *b;
+  pa.port = pb.port = 0;
+  return sc_addr_eq(&pa, &pb);
+}
+
 /* Finds the responder session an INIT from |from| with |remote_sid|
- * belongs to, in any state, and counts the handshakes in progress. An
- * initiator draws a fresh ID for every handshake, so a match is a repeat
- * of an INIT already answered. */
+ * belongs to, in any state, and counts the handshakes in progress, in all
+ * and from |from|'s IP. An initiator draws a fresh ID for every handshake,
+ * so a match is a repeat of an INIT already answered. */
 static sc_session *find_responder(const sc_node *node, const sc_addr *from,
-                                  uint32_t remote_sid, uint32_t *half_open) {
+                                  uint32_t remote_sid, uint32_t *half_open,
+                                  uint32_t *half_open_ip) {
   sc_session *found = NULL;
   size_t i;
-  *half_open = 0;
+  *half_open = *half_open_ip = 0;
   for (i = 0; i < node->nsessions; i++) {
     sc_session *s = node->sessions[i];
     if (s->initiator || sc_session_is_dead(s)) {
       continue;
     }
-    *half_open += s->state == SC_SESSION_HANDSHAKE;
+    if (s->state == SC_SESSION_HANDSHAKE) {
+      (*half_open)++;
+      *half_open_ip += (uint32_t)same_ip(&s->addr, from);
+    }
     if (s->remote_sid == remote_sid && sc_addr_eq(&s->addr, from)) {
       found = s;
     }
@@ -488,7 +499,7 @@ static sc_session *find_responder(const sc_node *node, const sc_addr *from,
 static int on_init(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
                    uint64_t now) {
   sc_session *s;
-  uint32_t half_open;
+  uint32_t half_open, half_open_ip;
   int rv;
   if (node->closing) {
     sc_node_drop(node, SC_DROP_CLOSED);
@@ -508,12 +519,13 @@ static int on_init(sc_node *node, const sc_pkt *pkt, const sc_addr *from,
     send_retry(node, pkt, from, now);
     return 0;
   }
-  s = find_responder(node, from, pkt->sender_sid, &half_open);
+  s = find_responder(node, from, pkt->sender_sid, &half_open, &half_open_ip);
   if (s != NULL) {
     sc_session_on_init_again(s, from, now);
     return 0;
   }
   if (half_open >= node->settings.max_half_open ||
+      half_open_ip >= HALF_OPEN_PER_IP ||
       node->nsessions >= node->settings.max_sessions) {
     sc_node_drop(node, SC_DROP_LIMIT);
     return 0;
