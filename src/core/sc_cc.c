@@ -227,10 +227,6 @@ void sc_cc_on_persistent_congestion(sc_cc *cc) {
   cc->ca_bytes_acked = 0;
 }
 
-void sc_cc_on_discarded(sc_cc *cc, size_t bytes) {
-  cc->bytes_in_flight = sat_sub(cc->bytes_in_flight, bytes);
-}
-
 int sc_cc_can_send(const sc_cc *cc, size_t bytes) {
   return bytes <= cc->cwnd && cc->bytes_in_flight <= cc->cwnd - bytes;
 }

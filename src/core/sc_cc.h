@@ -62,9 +62,6 @@ void sc_cc_on_lost(sc_cc *cc, size_t bytes, uint64_t sent_time, uint64_t now);
 /* sc_cc_on_persistent_congestion collapses the window to 2 * mss. */
 void sc_cc_on_persistent_congestion(sc_cc *cc);
 
-/* sc_cc_on_discarded removes |bytes| from flight without any signal. */
-void sc_cc_on_discarded(sc_cc *cc, size_t bytes);
-
 /* sc_cc_can_send returns nonzero if a packet of |bytes| fits the window. */
 int sc_cc_can_send(const sc_cc *cc, size_t bytes);
 
