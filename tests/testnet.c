@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sc_packet.h"
+
 typedef struct tn_dgram {
   uint64_t at;
   uint64_t order; /* ties deliver in send order */
@@ -380,6 +382,44 @@ int tn_session_with(tn *net, int i, int j, sc_session_info *out, int *count) {
     }
   }
   return found;
+}
+
+typedef struct catcher {
+  tn_tap_fn tap; /* the caller's, chained */
+  void *tap_arg;
+  int node;
+  uint8_t *out;
+  size_t cap, len;
+} catcher;
+
+static void catch_tap(void *arg, int from_node, const sc_addr *from,
+                      const sc_addr *to, const uint8_t *data, size_t len) {
+  catcher *c = arg;
+  if (c->tap != NULL) {
+    c->tap(c->tap_arg, from_node, from, to, data, len);
+  }
+  if (from_node == c->node && len > 2 && data[1] == SC_PKT_DATA &&
+      len <= c->cap) {
+    memcpy(c->out, data, len);
+    c->len = len;
+  }
+}
+
+size_t tn_catch_sealed(tn *net, int i, uint8_t *out, size_t cap) {
+  catcher c;
+  unsigned loss = net->loss_permille;
+  memset(&c, 0, sizeof(c));
+  c.tap = net->tap;
+  c.tap_arg = net->tap_arg;
+  c.node = i;
+  c.out = out;
+  c.cap = cap;
+  tn_set_tap(net, catch_tap, &c);
+  tn_set_loss(net, 1000);
+  tn_run(net, 11 * (uint64_t)1000000000);
+  tn_set_loss(net, loss);
+  tn_set_tap(net, c.tap, c.tap_arg);
+  return c.len;
 }
 
 int tn_pair_up(tn *net, void *arg) {

@@ -94,6 +94,13 @@ int tn_inject(tn *net, int i, const sc_addr *from, const uint8_t *data,
  * such sessions exist in |*count| when |count| is not NULL. */
 int tn_session_with(tn *net, int i, int j, sc_session_info *out, int *count);
 
+/* tn_catch_sealed runs the network for one keepalive interval (11 s) with
+ * every datagram lost, and copies into |out| (|cap| bytes) the last DATA
+ * packet node |i| sent: a genuine sealed packet that nobody received, for
+ * tests that forge, replay or redirect it. The caller's tap still sees the
+ * traffic; loss and tap are restored. Returns its length, 0 if none. */
+size_t tn_catch_sealed(tn *net, int i, uint8_t *out, size_t cap);
+
 /* tn_pair_up is a tn_run_until predicate: |arg| points to two node
  * indices, and each must hold an established session with the other. */
 int tn_pair_up(tn *net, void *arg);
