@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "stratocast.h"
 
 static void assert_roundtrip(const char *text) {
@@ -131,11 +132,4 @@ static Suite *addr_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(addr_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(addr_suite()); }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "sc_macro.h"
 #include "sc_node_int.h"
 #include "testnet.h"
@@ -170,11 +171,4 @@ static Suite *alloc_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(alloc_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(alloc_suite()); }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "sc_cookie.h"
 #include "sc_macro.h"
 #include "sc_packet.h"
@@ -355,11 +356,4 @@ static Suite *amp_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(amp_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(amp_suite()); }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "sc_cc.h"
 #include "sc_macro.h"
 
@@ -470,11 +471,4 @@ static Suite *cc_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(cc_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(cc_suite()); }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "sc_cookie.h"
 #include "sc_macro.h"
 
@@ -308,15 +309,4 @@ static Suite *cookie_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr;
-  int failed;
-  if (sodium_init() < 0) {
-    return EXIT_FAILURE;
-  }
-  sr = srunner_create(cookie_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(cookie_suite()); }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "codec_checks.h"
 #include "sc_cookie.h"
 #include "sc_packet.h"
@@ -341,11 +342,4 @@ static Suite *decoders_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(decoders_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(decoders_suite()); }

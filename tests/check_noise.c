@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "minijson.h"
 #include "sc_noise.h"
 #include "stratocast.h"
@@ -1036,16 +1037,4 @@ static Suite *noise_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr;
-  int failed;
-
-  if (sodium_init() < 0) {
-    return EXIT_FAILURE;
-  }
-  sr = srunner_create(noise_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(noise_suite()); }

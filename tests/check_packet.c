@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "codec_checks.h"
 #include "sc_cookie.h"
 #include "sc_packet.h"
@@ -1504,11 +1505,4 @@ static Suite *packet_suite(void) {
   suite_add_tcase(s, tc);
   return s;
 }
-int main(void) {
-  SRunner *sr = srunner_create(packet_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(packet_suite()); }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "sc_replay.h"
 #include "stratocast.h"
 
@@ -365,11 +366,4 @@ static Suite *replay_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(replay_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(replay_suite()); }

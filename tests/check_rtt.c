@@ -4,6 +4,7 @@
 #include <check.h>
 #include <stdlib.h>
 
+#include "check_main.h"
 #include "sc_macro.h"
 #include "sc_rtt.h"
 
@@ -149,11 +150,4 @@ static Suite *rtt_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(rtt_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(rtt_suite()); }

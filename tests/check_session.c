@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "sc_macro.h"
 #include "sc_node_int.h"
 #include "testnet.h"
@@ -476,11 +477,4 @@ static Suite *session_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(session_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(session_suite()); }

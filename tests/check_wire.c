@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check_main.h"
 #include "codec_checks.h"
 #include "sc_wire.h"
 #include "stratocast.h"
@@ -660,11 +661,4 @@ static Suite *wire_suite(void) {
   return s;
 }
 
-int main(void) {
-  SRunner *sr = srunner_create(wire_suite());
-  int failed;
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return check_main(wire_suite()); }
