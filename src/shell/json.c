@@ -8,6 +8,7 @@
 #include "json.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,15 @@ void sc_json_bool(sc_json *j, int v) {
 void sc_json_null(sc_json *j) {
   json_item(j);
   sc_textbuf_puts(j->out, "null");
+}
+
+void sc_json_double(sc_json *j, double v) {
+  json_item(j);
+  if (!isfinite(v)) {
+    sc_textbuf_puts(j->out, "null");
+    return;
+  }
+  sc_textbuf_printf(j->out, "%.6g", v);
 }
 
 void sc_json_fixed3(sc_json *j, uint64_t milli) {

@@ -79,6 +79,10 @@ void sc_json_u64(sc_json *j, uint64_t v);
 void sc_json_bool(sc_json *j, int v);
 void sc_json_null(sc_json *j);
 
+/* sc_json_double writes |v| with six significant digits ("%.6g"), or null
+ * when it is not finite. */
+void sc_json_double(sc_json *j, double v);
+
 /* sc_json_fixed3 writes |milli| / 1000 as a number with exactly three
  * decimals ("12.345"), without floating point. */
 void sc_json_fixed3(sc_json *j, uint64_t milli);

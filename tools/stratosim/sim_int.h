@@ -1,0 +1,84 @@
+/*
+ * sim_int.h: the insides of a stratosim run, shared by the event loop
+ * (sim_world.c) and the report (sim_report.c).
+ */
+#ifndef SIM_INT_H
+#define SIM_INT_H
+
+#include "sim.h"
+#include "sim_heap.h"
+#include "sim_hist.h"
+#include "sim_net.h"
+#include "sim_rng.h"
+#include "stratocast.h"
+
+#define SIM_PORT 4433
+#define SIM_HISTORY 8 /* peers a node remembers for a restart with history */
+
+enum sim_node_state {
+  SIM_NODE_IDLE = 0, /* has not joined yet */
+  SIM_NODE_UP,
+  SIM_NODE_LEAVING, /* closing gracefully */
+  SIM_NODE_CRASHED,
+  SIM_NODE_LEFT,
+};
+
+typedef struct sim_node {
+  struct sim *sim;
+  sc_node *core; /* NULL unless UP or LEAVING */
+  sc_mem mem;    /* counting allocator; |user| is this node */
+  sim_rng rng;   /* the core's randomness, per incarnation */
+  uint32_t index;
+  uint8_t state; /* enum sim_node_state */
+  uint8_t nhistory;
+  uint16_t starts;
+  uint64_t started_at;  /* this incarnation */
+  uint64_t first_up_at; /* first session after the first start */
+  uint64_t rejoin_wait; /* restarted, waiting for a session since then */
+  uint64_t down_at;     /* crashed or left */
+  uint64_t mem_now, mem_peak;
+  sc_node_stats past; /* counters of earlier incarnations */
+  uint32_t history[SIM_HISTORY];
+} sim_node;
+
+struct sim {
+  const sim_config *cfg;
+  sim_net *net;
+  sim_node *nodes;
+  uint32_t n;
+  sim_events ev;
+  sim_timers timers;
+  uint64_t now;
+  sim_rng rng; /* the scenario's: churn */
+  const sim_action *churn;
+  uint32_t churn_gen;
+  uint32_t next_side; /* partitions made so far */
+  int oom;
+
+  /* What the report shows. */
+  uint64_t events;
+  uint64_t no_route;  /* datagrams to an address no node has */
+  uint64_t node_down; /* datagrams that reached a node that was down */
+  uint64_t joins, crashes, leaves, restarts;
+  uint64_t peer_up, peer_down, peer_failed;
+  uint64_t detections; /* a peer saw a crashed node's session end */
+  uint64_t mem_total_now, mem_total_peak, mem_leaked;
+  sim_hist owd;     /* one-way delay of delivered datagrams */
+  sim_hist startup; /* first start to first session */
+  sim_hist rejoin;  /* restart to first session */
+  sim_hist detect;  /* crash to a peer's session ending */
+};
+
+/* sim_addr_of returns node |i|'s address: 10.x.y.z:4433 with x.y.z = i+1. */
+sc_addr sim_addr_of(uint32_t i);
+
+/* sim_index_of returns the node owning |a|, or UINT32_MAX. */
+uint32_t sim_index_of(const sim *s, const sc_addr *a);
+
+/* sim_bootstrap_targets fills |out| (|cap| entries) with the nodes node |i|
+ * bootstraps from, in the order it connects, and returns how many there
+ * are (which may exceed |cap|). The choice is the same at every start. */
+uint32_t sim_bootstrap_targets(const sim *s, uint32_t i, uint32_t *out,
+                               uint32_t cap);
+
+#endif /* SIM_INT_H */
