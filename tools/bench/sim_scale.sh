@@ -9,6 +9,9 @@
 # gives the 10,000-node run's cost per node-second as a ratio to it (1.00
 # means the simulator scales linearly).
 #
+# First, bench_simloop prints what the simulator adds to one datagram
+# against the AEAD work the cores spend on it (the baseline, same run).
+#
 # usage: tools/bench/sim_scale.sh [BUILDDIR] [SIZES...]
 #   BUILDDIR defaults to build/release; SIZES to "1000 10000".
 set -euo pipefail
@@ -21,6 +24,8 @@ sim=$build/tools/stratosim/stratosim
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+"$build/tools/bench/bench_simloop" 1000 2000000
+echo
 printf '%-7s %9s %12s %12s %10s %10s %9s %9s\n' nodes wall_s events \
   events_per_s rss_MiB core_B/node sessions startup
 base=
