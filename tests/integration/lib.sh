@@ -6,19 +6,9 @@
 # the repository root for manual runs), makes a private temporary
 # directory and kills every daemon it started when the script exits.
 
-sc_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top_builddir=${top_builddir:-$(cd "$sc_here/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 STRATOCASTD=$top_builddir/src/shell/stratocastd
 STRATOCTL=$top_builddir/tools/stratoctl
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-note() {
-  echo "# $*"
-}
 
 for sc_bin in "$STRATOCASTD" "$STRATOCTL"; do
   [ -x "$sc_bin" ] || fail "$sc_bin is missing: build first (make)"

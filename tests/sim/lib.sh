@@ -6,20 +6,9 @@
 # $top_srcdir (both exported by `make check`; the repository root for
 # manual runs), and gives each test a private temporary directory.
 
-sim_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-top_builddir=${top_builddir:-$(cd "$sim_here/../.." && pwd)}
-top_srcdir=${top_srcdir:-$(cd "$sim_here/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 STRATOSIM=$top_builddir/tools/stratosim/stratosim
 SCENARIOS=$top_srcdir/tests/sim
-
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-
-note() {
-  echo "# $*"
-}
 
 [ -x "$STRATOSIM" ] || fail "$STRATOSIM is missing: build first (make)"
 command -v jq >/dev/null || fail "jq is required (./tools/check installs it)"
