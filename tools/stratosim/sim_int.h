@@ -75,6 +75,9 @@ sc_addr sim_addr_of(uint32_t i);
 /* sim_index_of returns the node owning |a|, or UINT32_MAX. */
 uint32_t sim_index_of(const sim *s, const sc_addr *a);
 
+/* sim_in_flight returns how many datagram copies are still on their way. */
+uint64_t sim_in_flight(const sim *s);
+
 /* sim_bootstrap_targets fills |out| (|cap| entries) with the nodes node |i|
  * bootstraps from, in the order it connects, and returns how many there
  * are (which may exceed |cap|). The choice is the same at every start. */

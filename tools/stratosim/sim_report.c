@@ -256,6 +256,7 @@ static void report_network(sc_json *j, const sim *s) {
   kv(j, "node_down", s->node_down);
   kv(j, "no_route", s->no_route);
   sc_json_obj_end(j);
+  kv(j, "in_flight_at_end", sim_in_flight(s));
   kv(j, "duplicated", ns->duplicated);
   kv(j, "corrupted", ns->corrupted);
   kv(j, "reordered", ns->reordered);
@@ -348,7 +349,13 @@ static double q_in(const sim_hist *h, double q, double unit) {
 void sim_summary(sim *s, FILE *f, double wall) {
   struct rusage ru;
   const sim_net_stats *ns = sim_net_get_stats(s->net);
-  long rss_kib = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+  long rss_kib = 0;
+  double cpu = 0.0;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    rss_kib = ru.ru_maxrss;
+    cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+  }
   uint64_t up = 0, conn = 0;
   for (uint32_t i = 0; i < s->n; i++) {
     const sim_node *nd = &s->nodes[i];
@@ -365,7 +372,8 @@ void sim_summary(sim *s, FILE *f, double wall) {
           "  network: %llu datagrams, %llu delivered, one-way delay p50 "
           "%.1f ms p99 %.1f ms\n"
           "  host: wall %.2f s, %llu events (%.0f events/s), peak RSS "
-          "%.1f MiB, core memory peak %llu B total\n",
+          "%.1f MiB, core memory peak %llu B total\n"
+          "  host: CPU %.2f s, %.1f us per node per virtual second\n",
           s->n, (double)s->now / 1e9, (unsigned long long)s->cfg->seed,
           (unsigned long long)s->joins, (unsigned long long)up,
           (unsigned long long)conn, (unsigned long long)s->crashes,
@@ -376,5 +384,6 @@ void sim_summary(sim *s, FILE *f, double wall) {
           q_in(&s->owd, 0.5, 1e6), q_in(&s->owd, 0.99, 1e6), wall,
           (unsigned long long)s->events,
           wall > 0 ? (double)s->events / wall : 0.0, (double)rss_kib / 1024.0,
-          (unsigned long long)s->mem_total_peak);
+          (unsigned long long)s->mem_total_peak, cpu,
+          s->n && s->now ? cpu * 1e6 / s->n / ((double)s->now / 1e9) : 0.0);
 }

@@ -352,9 +352,11 @@ static void node_gone(sim *s, sim_node *nd, int state) {
   nd->core = NULL;
   /* Everything a core allocated must be back once it is deleted. */
   s->mem_leaked += nd->mem_now;
+  s->mem_total_now -= nd->mem_now;
+  nd->mem_now = 0;
   nd->state = (uint8_t)state;
   nd->down_at = s->now;
-  after_activity(s, nd);
+  sim_timers_set(&s->timers, nd->index, UINT64_MAX);
 }
 
 static void node_crash(sim *s, sim_node *nd) {
@@ -571,6 +573,13 @@ int sim_run(sim *s, char *err, size_t errlen) {
   }
   s->now = end;
   return 0;
+}
+
+uint64_t sim_in_flight(const sim *s) {
+  uint64_t n = 0;
+  for (size_t k = 0; k < s->ev.n; k++)
+    n += s->ev.h[k].kind == EV_ARRIVE || s->ev.h[k].kind == EV_DELIVER;
+  return n;
 }
 
 /* ---- construction ------------------------------------------------------ */
