@@ -30,3 +30,5 @@ refused "needs an argument" --nodes
 refused "duration" --duration 10s -e 'at 20s crash 1'
 printf '0 10\n10\n' >"$sim_tmp/lat.txt"
 refused "lat.txt:2" --placement "matrix $sim_tmp/lat.txt"
+refused "refuses these settings" --idle-timeout 5s
+refused "given twice" -s "$sim_tmp/typo.scn" -s "$sim_tmp/typo.scn"

@@ -101,7 +101,12 @@ static int parse_opts(int argc, char **argv, opts *o) {
         return -1;
       }
       int is_scenario = strcmp(a, "-s") == 0 || strcmp(a, "--scenario") == 0;
-      *(is_scenario ? &o->scenario : &o->report) = argv[++i];
+      const char **slot = is_scenario ? &o->scenario : &o->report;
+      if (*slot != NULL) {
+        fprintf(stderr, "stratosim: %s given twice\n", a);
+        return -1;
+      }
+      *slot = argv[++i];
     } else if (a[0] != '-' && o->scenario == NULL) {
       o->scenario = a;
     } else {

@@ -32,8 +32,9 @@ typedef struct sim_node {
   uint8_t state; /* enum sim_node_state */
   uint8_t nhistory;
   uint16_t starts;
+  uint64_t joined_at;   /* first start */
   uint64_t started_at;  /* this incarnation */
-  uint64_t first_up_at; /* first session after the first start */
+  uint64_t first_up_at; /* first session ever */
   uint64_t rejoin_wait; /* restarted, waiting for a session since then */
   uint64_t down_at;     /* crashed or left */
   uint64_t mem_now, mem_peak;
@@ -74,6 +75,10 @@ sc_addr sim_addr_of(uint32_t i);
 
 /* sim_index_of returns the node owning |a|, or UINT32_MAX. */
 uint32_t sim_index_of(const sim *s, const sc_addr *a);
+
+/* sim_core_settings fills |st| with the core settings |c| asks for (the
+ * core's defaults where it says nothing), without a secret. */
+void sim_core_settings(const sim_config *c, sc_settings *st);
 
 /* sim_in_flight returns how many datagram copies are still on their way. */
 uint64_t sim_in_flight(const sim *s);

@@ -62,9 +62,9 @@ static int has_session_with(const sc_session_info *si, size_t n, uint32_t j) {
  * timeout plus a keepalive: the core should have noticed by then. */
 static int peer_is_long_gone(const sim *s, uint32_t j) {
   const sim_node *p = &s->nodes[j];
-  uint64_t grace =
-      (s->cfg->idle_timeout ? s->cfg->idle_timeout : 30 * SIM_S) +
-      (s->cfg->keepalive_interval ? s->cfg->keepalive_interval : 10 * SIM_S);
+  sc_settings st;
+  sim_core_settings(s->cfg, &st);
+  uint64_t grace = st.idle_timeout + st.keepalive_interval;
   return (p->state == SIM_NODE_CRASHED || p->state == SIM_NODE_LEFT) &&
          s->now - p->down_at > grace;
 }
@@ -299,7 +299,7 @@ static void report_per_node(sc_json *j, const sim *s, const node_end *e) {
     if (nd->first_up_at == UINT64_MAX)
       sc_json_null(j);
     else
-      sc_json_fixed3(j, (nd->first_up_at - nd->started_at) / 1000);
+      sc_json_fixed3(j, (nd->first_up_at - nd->joined_at) / 1000);
     kv(j, "handshakes_completed", e[i].st.handshakes_completed);
     kv(j, "handshakes_failed", e[i].st.handshakes_failed);
     kv(j, "bytes_sent", e[i].st.bytes_sent);
@@ -346,6 +346,15 @@ static double q_in(const sim_hist *h, double q, double unit) {
   return (double)v / unit;
 }
 
+static int has_established(const sc_node *core) {
+  sc_session_info si[64];
+  size_t n = core ? sc_node_sessions(core, si, 64) : 0;
+  for (size_t k = 0; k < n && k < 64; k++)
+    if (si[k].state == SC_SESSION_ESTABLISHED)
+      return 1;
+  return 0;
+}
+
 void sim_summary(sim *s, FILE *f, double wall) {
   struct rusage ru;
   const sim_net_stats *ns = sim_net_get_stats(s->net);
@@ -360,12 +369,11 @@ void sim_summary(sim *s, FILE *f, double wall) {
   for (uint32_t i = 0; i < s->n; i++) {
     const sim_node *nd = &s->nodes[i];
     up += nd->state == SIM_NODE_UP;
-    conn += nd->state == SIM_NODE_UP && nd->core &&
-            sc_node_session_count(nd->core) > 0;
+    conn += nd->state == SIM_NODE_UP && has_established(nd->core);
   }
   fprintf(f,
           "stratosim: %u nodes, %.3f s virtual, seed %llu, crypto real\n"
-          "  nodes: %llu joined, %llu up at end, %llu with sessions; "
+          "  nodes: %llu joined, %llu up at end, %llu in session; "
           "%llu crashes, %llu leaves, %llu restarts\n"
           "  startup p50 %.1f ms, p99 %.1f ms; crash detected by peers "
           "%llu times, p50 %.1f s\n"

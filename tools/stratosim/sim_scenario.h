@@ -44,7 +44,7 @@ uint32_t sim_set_count(const sim_set *set, uint32_t nnodes);
 uint32_t sim_set_nth(const sim_set *set, uint32_t nnodes, uint32_t k);
 
 enum sim_verb {
-  SIM_ACT_JOIN = 1,   /* |set| starts, spread evenly over [at, at + span] */
+  SIM_ACT_JOIN = 1,   /* |set| starts, spread evenly over [at, at + span) */
   SIM_ACT_LEAVE,      /* |set| closes gracefully and goes away */
   SIM_ACT_CRASH,      /* |set| vanishes without a word */
   SIM_ACT_RESTART,    /* |set| (down) starts again; |history| */

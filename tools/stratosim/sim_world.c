@@ -15,7 +15,7 @@
  * core stream also mixes in its index and how many times it has started. */
 #define STREAM_SCENARIO 2
 #define STREAM_SECRET 0x100000000ULL
-#define STREAM_BOOT 0x200000000ULL
+#define STREAM_BOOT 0x4000000000000000ULL
 #define STREAM_CORE 0x8000000000000000ULL
 
 #define MAX_BOOT_TARGETS 64
@@ -208,7 +208,7 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
     s->peer_up++;
     if (nd->first_up_at == UINT64_MAX) {
       nd->first_up_at = s->now;
-      sim_hist_add(&s->startup, s->now - nd->started_at);
+      sim_hist_add(&s->startup, s->now - nd->joined_at);
     }
     if (nd->rejoin_wait) {
       nd->rejoin_wait = 0;
@@ -253,7 +253,7 @@ uint32_t sim_bootstrap_targets(const sim *s, uint32_t i, uint32_t *out,
     }
     /* K distinct earlier nodes, drawn the same way at every start. */
     sim_rng rng;
-    sim_rng_seed(&rng, c->seed, STREAM_BOOT + i);
+    sim_rng_seed(&rng, c->seed, STREAM_BOOT + ((uint64_t)r << 32 | i));
     uint32_t want = b->k < i ? b->k : i, got = 0;
     uint32_t *pick = out + (n < cap ? n : cap);
     while (got < want) {
@@ -272,12 +272,8 @@ uint32_t sim_bootstrap_targets(const sim *s, uint32_t i, uint32_t *out,
   return n;
 }
 
-static void node_settings(const sim *s, uint32_t i, sc_settings *st) {
-  const sim_config *c = s->cfg;
+void sim_core_settings(const sim_config *c, sc_settings *st) {
   sc_settings_default(st);
-  sim_rng rng;
-  sim_rng_seed(&rng, c->seed, STREAM_SECRET + i);
-  sim_rng_bytes(&rng, st->static_secret, sizeof(st->static_secret));
   st->log_level = c->log_level;
   if (c->max_sessions)
     st->max_sessions = c->max_sessions;
@@ -291,6 +287,30 @@ static void node_settings(const sim *s, uint32_t i, sc_settings *st) {
     st->keepalive_interval = c->keepalive_interval;
   if (c->handshake_timeout)
     st->handshake_timeout = c->handshake_timeout;
+}
+
+static void node_settings(const sim *s, uint32_t i, sc_settings *st) {
+  sim_core_settings(s->cfg, st);
+  sim_rng rng;
+  sim_rng_seed(&rng, s->cfg->seed, STREAM_SECRET + i);
+  sim_rng_bytes(&rng, st->static_secret, sizeof(st->static_secret));
+}
+
+/* The scenario's core settings must be ones a core accepts (the keepalive
+ * shorter than the idle timeout, ...): try them on a node of our own. */
+static int check_core_settings(sim *s, char *err, size_t errlen) {
+  sc_settings st;
+  sc_node *probe = NULL;
+  sc_callbacks cb = {.send = cb_send, .rand = cb_rand};
+  node_settings(s, 0, &st);
+  int rv = sc_node_new(&probe, &st, &cb, NULL, &s->nodes[0], 0);
+  sc_node_del(probe);
+  if (rv != 0 && rv != SC_ERR_NOMEM) {
+    snprintf(err, errlen, "the core refuses these settings: %s",
+             sc_strerror(rv));
+    return -1;
+  }
+  return 0;
 }
 
 static void node_connect(sim *s, sim_node *nd, uint32_t j) {
@@ -321,6 +341,7 @@ static void node_start(sim *s, sim_node *nd, int history) {
   }
   if (nd->starts == 1) {
     s->joins++;
+    nd->joined_at = s->now;
   } else {
     s->restarts++;
     nd->rejoin_wait = 1;
@@ -621,6 +642,10 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
                        .free = mem_free,
                        .calloc = mem_calloc,
                        .realloc = mem_realloc};
+  }
+  if (s->n > 0 && check_core_settings(s, err, errlen) != 0) {
+    sim_del(s);
+    return -1;
   }
   for (size_t k = 0; k < cfg->nactions; k++)
     push(s, cfg->actions[k].at, EV_ACTION, 0, &cfg->actions[k]);
