@@ -80,6 +80,9 @@ uint32_t sim_index_of(const sim *s, const sc_addr *a);
  * core's defaults where it says nothing), without a secret. */
 void sim_core_settings(const sim_config *c, sc_settings *st);
 
+/* sim_stats_add adds every counter of |src| to |dst|. */
+void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src);
+
 /* sim_in_flight returns how many datagram copies are still on their way. */
 uint64_t sim_in_flight(const sim *s);
 

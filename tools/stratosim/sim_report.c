@@ -76,10 +76,7 @@ static void node_end_of(const sim *s, const sim_node *nd, node_end *out) {
     return;
   sc_node_stats cur;
   sc_node_get_stats(nd->core, &cur);
-  uint64_t *d = (uint64_t *)&out->st;
-  const uint64_t *c = (const uint64_t *)&cur;
-  for (size_t k = 0; k < sizeof(cur) / sizeof(uint64_t); k++)
-    d[k] += c[k];
+  sim_stats_add(&out->st, &cur);
   size_t n = sc_node_session_count(nd->core);
   sc_session_info *si = n ? calloc(n, sizeof(*si)) : NULL;
   if (n && si == NULL)
@@ -134,10 +131,7 @@ static void totals_of(const sim *s, const node_end *e, totals *t) {
   t->nb_min = UINT64_MAX;
   for (uint32_t i = 0; i < s->n; i++) {
     const sim_node *nd = &s->nodes[i];
-    uint64_t *d = (uint64_t *)&t->st;
-    const uint64_t *c = (const uint64_t *)&e[i].st;
-    for (size_t k = 0; k < sizeof(t->st) / sizeof(uint64_t); k++)
-      d[k] += c[k];
+    sim_stats_add(&t->st, &e[i].st);
     t->stale += e[i].stale;
     t->mem_peak_sum += nd->mem_peak;
     if (nd->mem_peak > t->mem_peak_max)

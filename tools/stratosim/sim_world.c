@@ -357,18 +357,18 @@ static void node_start(sim *s, sim_node *nd, int history) {
   after_activity(s, nd);
 }
 
-/* Adds the counters of |nd|'s current core to those of its earlier ones. */
-static void stats_fold(sim_node *nd) {
-  sc_node_stats st;
-  sc_node_get_stats(nd->core, &st);
-  uint64_t *dst = (uint64_t *)&nd->past;
-  const uint64_t *src = (const uint64_t *)&st;
-  for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
-    dst[k] += src[k];
+void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src) {
+  /* Every member is a uint64_t counter (stratocast.h). */
+  uint64_t *d = (uint64_t *)dst;
+  const uint64_t *c = (const uint64_t *)src;
+  for (size_t k = 0; k < sizeof(*src) / sizeof(uint64_t); k++)
+    d[k] += c[k];
 }
 
 static void node_gone(sim *s, sim_node *nd, int state) {
-  stats_fold(nd);
+  sc_node_stats st;
+  sc_node_get_stats(nd->core, &st);
+  sim_stats_add(&nd->past, &st);
   sc_node_del(nd->core);
   nd->core = NULL;
   /* Everything a core allocated must be back once it is deleted. */
