@@ -151,9 +151,10 @@ static sc_target *target_of(sc_node *node, uint32_t sid) {
 
 /* Reports a session that stopped being usable, once, as soon as it does
  * (a closing session may linger to drain). */
-static void report_down(sc_node *node, sc_session *s) {
+static void report_down(sc_node *node, sc_session *s, uint64_t now) {
   if (s->established_at != 0 && !s->down_reported && !sc_session_is_usable(s)) {
     s->down_reported = 1;
+    sc_mesh_on_down(node, s, now);
     peer_event(node, s, SC_PEER_DOWN);
   }
 }
@@ -168,7 +169,7 @@ static void on_session_gone(sc_node *node, sc_session *s, uint64_t now) {
       t->is_self = 1;
     }
   }
-  report_down(node, s);
+  report_down(node, s, now);
   if (s->established_at == 0 && s->initiator) {
     node->stats.handshakes_failed++;
     peer_event(node, s, SC_PEER_FAILED);
@@ -180,7 +181,7 @@ static void sweep(sc_node *node, uint64_t now) {
   size_t i, j = 0;
   for (i = 0; i < node->nsessions; i++) {
     sc_session *s = node->sessions[i];
-    report_down(node, s);
+    report_down(node, s, now);
     if (sc_session_is_dead(s)) {
       on_session_gone(node, s, now);
       sc_session_del(s);
@@ -192,12 +193,14 @@ static void sweep(sc_node *node, uint64_t now) {
 }
 
 static void update_expiry(sc_node *node) {
-  uint64_t d = sc_cookie_next_rotation(&node->cookies);
+  uint64_t d =
+      SC_MIN(sc_cookie_next_rotation(&node->cookies), sc_mesh_deadline(node));
   size_t i;
   for (i = 0; i < node->nsessions; i++) {
     d = SC_MIN(d, sc_session_deadline(node->sessions[i]));
   }
-  for (i = 0; i < node->ntargets; i++) {
+  /* Bootstrap peers rest while the node is joined (run_targets). */
+  for (i = 0; i < node->ntargets && !sc_mesh_is_joined(node); i++) {
     const sc_target *t = &node->targets[i];
     if (t->sid == 0 && !t->is_self && !node->closing) {
       d = SC_MIN(d, t->next_at);
@@ -246,6 +249,10 @@ static sc_session *find_by_addr(const sc_node *node, const sc_addr *addr) {
 
 static void run_targets(sc_node *node, uint64_t now) {
   size_t i;
+  /* §11.6: bootstrap peers rest while the node is joined to its groups. */
+  if (sc_mesh_is_joined(node)) {
+    return;
+  }
   for (i = 0; i < node->ntargets && !node->closing; i++) {
     sc_target *t = &node->targets[i];
     sc_session *s;
@@ -373,6 +380,7 @@ void sc_node_on_established(sc_node *node, sc_session *s, uint64_t now) {
               sc_addr_format(&s->addr, a));
   peer_event(node, s, SC_PEER_UP);
   send_peers(node, s, now);
+  sc_mesh_on_up(node, s, now);
 }
 
 static int knows_peer(const sc_node *node, const sc_peer_entry *e) {
@@ -418,7 +426,8 @@ static void on_peers(sc_node *node, const uint8_t *body, size_t len,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  for (i = 0; i < n && !node->closing; i++) {
+  /* A node in groups lets the mesh choose whom to connect to. */
+  for (i = 0; i < n && !node->closing && node->mesh.ngroups == 0; i++) {
     if (live_sessions(node) >= node->settings.target_peers) {
       return;
     }
@@ -432,13 +441,14 @@ static void on_peers(sc_node *node, const uint8_t *body, size_t len,
 
 void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,
                         const uint8_t *body, size_t len, uint64_t now) {
-  (void)s;
   switch (kind) {
   case SC_MSG_PEERS:
     on_peers(node, body, len, now);
     break;
   default:
-    break; /* §6.4: unknown kinds are ignored */
+    /* §6.4: unknown kinds are ignored */
+    sc_mesh_on_message(node, s, kind, body, len, now);
+    break;
   }
 }
 
@@ -624,6 +634,9 @@ int sc_node_handle_expiry(sc_node *node, uint64_t now) {
     }
   }
   run_targets(node, now);
+  if (now >= sc_mesh_deadline(node)) {
+    sc_mesh_on_timer(node, now);
+  }
   sweep(node, now);
   update_expiry(node);
   return 0;
@@ -715,12 +728,59 @@ void sc_node_del(sc_node *node) {
   }
   sc_mem_free(node->mem, node->sessions);
   sc_mem_free(node->mem, node->targets);
+  sc_mesh_free(node);
   sc_cookie_wipe(&node->cookies);
   sodium_memzero(&node->settings, sizeof(node->settings));
   sc_mem_free(node->mem, node);
 }
 
 const uint8_t *sc_node_peer_id(const sc_node *node) { return node->peer_id; }
+
+/* ---- for the mesh ----------------------------------------------------------
+ */
+
+sc_session *sc_node_session(const sc_node *node, uint32_t sid) {
+  return table_find(node, sid);
+}
+
+sc_session *sc_node_session_with(const sc_node *node, const uint8_t *peer_id) {
+  size_t i;
+  for (i = 0; i < node->nsessions; i++) {
+    sc_session *s = node->sessions[i];
+    if (s->state != SC_SESSION_HANDSHAKE &&
+        s->state != SC_SESSION_ESTABLISHED) {
+      continue;
+    }
+    if ((s->has_peer_id && memcmp(s->peer_id, peer_id, SC_PEER_ID_LEN) == 0) ||
+        (s->has_expected_id &&
+         memcmp(s->expected_id, peer_id, SC_PEER_ID_LEN) == 0)) {
+      return s;
+    }
+  }
+  return NULL;
+}
+
+int sc_node_connect_peer(sc_node *node, const sc_addr *addr,
+                         const uint8_t *peer_id, uint64_t now, uint32_t *sid) {
+  sc_session *s;
+  int rv = start_session(node, addr, peer_id, now, &s);
+  if (rv == 0 && sid != NULL) {
+    *sid = s->local_sid;
+  }
+  return rv;
+}
+
+int sc_node_is_target(const sc_node *node, uint32_t sid) {
+  size_t i;
+  for (i = 0; i < node->ntargets; i++) {
+    if (node->targets[i].sid == sid) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void sc_node_refresh_expiry(sc_node *node) { update_expiry(node); }
 
 void sc_node_get_stats(const sc_node *node, sc_node_stats *st) {
   *st = node->stats;

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "sc_cookie.h"
+#include "sc_mesh.h"
 #include "sc_packet.h"
 #include "sc_session.h"
 #include "stratocast.h"
@@ -45,6 +46,8 @@ struct sc_node {
   sc_target *targets;
   size_t ntargets, targets_cap;
 
+  sc_mesh mesh; /* joined groups and remembered peers */
+
   /* Two scratch buffers: a received packet's plaintext stays intact while
    * its chunks make the node build and send other packets. */
   uint8_t rxbuf[SC_MAX_PACKET];
@@ -71,6 +74,27 @@ void sc_node_drop(sc_node *node, int reason);
 /* sc_node_on_established is called once when |s| completes its handshake;
  * it may close |s| or other sessions. */
 void sc_node_on_established(sc_node *node, sc_session *s, uint64_t now);
+
+/* sc_node_session returns the session with local ID |sid|, or NULL. */
+sc_session *sc_node_session(const sc_node *node, uint32_t sid);
+
+/* sc_node_session_with returns a live session (handshake or established,
+ * not closing) with the peer |peer_id|, or NULL. */
+sc_session *sc_node_session_with(const sc_node *node, const uint8_t *peer_id);
+
+/* sc_node_connect_peer starts a handshake with |peer_id| at |addr| and
+ * stores the new session's local ID in |*sid| (when not NULL). Returns 0,
+ * SC_ERR_LIMIT, SC_ERR_NOMEM or SC_ERR_CRYPTO. */
+int sc_node_connect_peer(sc_node *node, const sc_addr *addr,
+                         const uint8_t *peer_id, uint64_t now, uint32_t *sid);
+
+/* sc_node_is_target returns nonzero if session |sid| serves a bootstrap
+ * address. */
+int sc_node_is_target(const sc_node *node, uint32_t sid);
+
+/* sc_node_refresh_expiry recomputes the node's deadline after a change
+ * made outside a recv or expiry call. */
+void sc_node_refresh_expiry(sc_node *node);
 
 /* sc_node_on_message delivers one in-order control message from |s|. */
 void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,

@@ -313,6 +313,87 @@ SC_API size_t sc_node_sessions(const sc_node *node, sc_session_info *out,
 /* sc_session_state_name returns "handshake", "established" or "closing". */
 SC_API const char *sc_session_state_name(int state);
 
+/* ---- groups and the mesh ---------------------------------------------- */
+
+#define SC_GROUP_ID_BYTES 32
+#define SC_GROUP_ADDR_BYTES 32
+
+/* Why a neighbour is one (bits of sc_neighbor_info.reasons). */
+enum sc_neighbor_reason {
+  SC_NB_RING = 1,     /* among the ring-nearest on either side */
+  SC_NB_LOOKUP = 2,   /* nearest to a log-spaced lookup offset */
+  SC_NB_LATENCY = 4,  /* among the lowest-RTT members */
+  SC_NB_RANDOM = 8,   /* the random member */
+  SC_NB_ACCEPTED = 16 /* the peer chose this node */
+};
+
+typedef struct sc_group_stats {
+  uint64_t hellos_refused; /* membership proofs that failed */
+  uint64_t reports_sent;   /* MEMBERS messages */
+  uint64_t reports_received;
+  uint64_t entries_refused;  /* reported members over a cap */
+  uint64_t members_expired;  /* table entries that aged out */
+  uint64_t neighbors_dead;   /* neighbours declared dead by silence */
+  uint64_t connects;         /* connections started toward members */
+  uint64_t connect_failures; /* ... that did not come up in time */
+  uint64_t sheds;            /* sessions no group needed, closed */
+} sc_group_stats;
+
+typedef struct sc_group_info {
+  uint8_t group_id[SC_GROUP_ID_BYTES];
+  uint8_t address[SC_GROUP_ADDR_BYTES]; /* this node's */
+  unsigned features;                    /* 1 multicast, 2 posting, 4 routing,
+                                           8 replication */
+  int has_secret;
+  uint32_t members_known;
+  uint64_t estimated_members;
+  uint32_t neighbors;
+  uint32_t target; /* neighbours this node chooses; it may accept as many */
+  sc_group_stats stats;
+} sc_group_info;
+
+typedef struct sc_neighbor_info {
+  uint8_t peer_id[SC_PEER_ID_LEN];
+  uint8_t address[SC_GROUP_ADDR_BYTES];
+  uint8_t distance[SC_GROUP_ADDR_BYTES]; /* ring distance from this node */
+  sc_addr addr;
+  unsigned reasons; /* enum sc_neighbor_reason bits */
+  uint64_t rtt_ns;  /* smoothed, 0 if unknown */
+  uint64_t since;   /* when the link came up */
+} sc_neighbor_info;
+
+/* sc_node_join_group joins the group named by |spec| (doc/protocol.md
+ * §11.1). Returns the group's index (0..7) or SC_ERR_MALFORMED (bad
+ * spec), SC_ERR_STATE (already joined), SC_ERR_LIMIT (8 groups),
+ * SC_ERR_CLOSED or SC_ERR_NOMEM. */
+SC_API int sc_node_join_group(sc_node *node, const char *spec, uint64_t now);
+
+/* sc_node_groups fills up to |cap| entries of |out| in index order and
+ * returns how many groups there are. */
+SC_API size_t sc_node_groups(const sc_node *node, sc_group_info *out,
+                             size_t cap);
+
+/* sc_node_neighbors fills up to |cap| neighbours of group |index| into
+ * |out|, nearest first, and returns how many there are (0 for a bad
+ * index). */
+SC_API size_t sc_node_neighbors(const sc_node *node, size_t index,
+                                sc_neighbor_info *out, size_t cap);
+
+/* A peer remembered from an earlier run (the host's history). */
+typedef struct sc_known_peer {
+  uint8_t peer_id[SC_PEER_ID_LEN];
+  sc_addr addr;
+  uint64_t rtt_ns;         /* 0 if unknown */
+  uint32_t score_permille; /* reliability, 0..1000 */
+} sc_known_peer;
+
+/* sc_node_remember gives the node a peer to rejoin through when it has no
+ * session at all (its bootstrap peers down or absent). Up to 64 are kept,
+ * best score first. Returns 0, SC_ERR_INVALID_ARG (unusable address or
+ * this node) or SC_ERR_LIMIT. */
+SC_API int sc_node_remember(sc_node *node, const sc_known_peer *p,
+                            uint64_t now);
+
 #ifdef __cplusplus
 }
 #endif

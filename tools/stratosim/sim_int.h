@@ -40,6 +40,7 @@ typedef struct sim_node {
   uint64_t mem_now, mem_peak;
   sc_node_stats past; /* counters of earlier incarnations */
   uint32_t history[SIM_HISTORY];
+  uint8_t peer_id[SC_PEER_ID_LEN]; /* the same at every start */
 } sim_node;
 
 struct sim {
@@ -62,7 +63,8 @@ struct sim {
   uint64_t node_down; /* datagrams that reached a node that was down */
   uint64_t joins, crashes, leaves, restarts;
   uint64_t peer_up, peer_down, peer_failed;
-  uint64_t detections; /* a peer saw a crashed node's session end */
+  uint64_t down_reason[8]; /* peer_down by enum sc_close_reason */
+  uint64_t detections;     /* a peer saw a crashed node's session end */
   uint64_t mem_total_now, mem_total_peak, mem_leaked;
   sim_hist owd;     /* one-way delay of delivered datagrams */
   sim_hist startup; /* first start to first session */
@@ -82,6 +84,12 @@ void sim_core_settings(const sim_config *c, sc_settings *st);
 
 /* sim_stats_add adds every counter of |src| to |dst|. */
 void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src);
+
+struct sc_json;
+
+/* sim_mesh_report writes the "mesh" section (the first group, as the nodes
+ * see it against the truth). Returns 0 or -1 when memory ran out. */
+int sim_mesh_report(struct sc_json *j, const sim *s);
 
 /* sim_in_flight returns how many datagram copies are still on their way. */
 uint64_t sim_in_flight(const sim *s);

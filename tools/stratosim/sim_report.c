@@ -206,6 +206,13 @@ static void report_sessions(sc_json *j, const sim *s, const totals *t) {
   kv(j, "path_migrations", t->st.path_migrations);
   kv(j, "peer_up_events", s->peer_up);
   kv(j, "peer_down_events", s->peer_down);
+  static const char *why[8] = {"none",     "local",     "remote",   "idle",
+                               "replaced", "handshake", "protocol", "self"};
+  sc_json_key(j, "peer_down_by_reason");
+  sc_json_obj_begin(j);
+  for (int r = 0; r < 8; r++)
+    kv(j, why[r], s->down_reason[r]);
+  sc_json_obj_end(j);
   kv(j, "peer_failed_events", s->peer_failed);
   kv(j, "bootstrap_missing", t->boot_missing);
   kv(j, "stale", t->stale);
@@ -326,6 +333,10 @@ int sim_report(sim *s, sc_textbuf *out) {
   report_traffic(&j, &t);
   report_network(&j, s);
   report_memory(&j, s, &t);
+  if (s->cfg->ngroups > 0 && sim_mesh_report(&j, s) != 0) {
+    free(e);
+    return -1;
+  }
   if (s->cfg->per_node)
     report_per_node(&j, s, e);
   sc_json_obj_end(&j);

@@ -690,6 +690,23 @@ static int set_bootstrap(struct parser *p, struct stage *st) {
   return 0;
 }
 
+/* group SPEC: every node joins the group at every start. */
+static int set_group(struct parser *p, struct stage *st) {
+  const char *w = need(p, "group spec");
+  size_t len;
+  if (w == NULL) {
+    return -1;
+  }
+  if ((len = strlen(w)) >= SIM_GROUP_SPEC_MAX) {
+    return FAIL(p, "group spec too long");
+  }
+  if (st->cfg.ngroups == SIM_GROUPS_MAX) {
+    return FAIL(p, "at most %d groups", SIM_GROUPS_MAX);
+  }
+  memcpy(st->cfg.groups[st->cfg.ngroups++], w, len + 1);
+  return 0;
+}
+
 #define FIELD(f) offsetof(sim_config, f), sizeof(((sim_config *)0)->f)
 
 static const struct setting settings[] = {
@@ -707,6 +724,7 @@ static const struct setting settings[] = {
     {"log", set_choice, FIELD(log_level), 0, 0, 0},
     {"report", set_choice, FIELD(per_node), 0, 0, 0},
     {"bootstrap", set_bootstrap, 0, 0, 0, 0, 0},
+    {"group", set_group, 0, 0, 0, 0, 0},
 };
 
 /* ---- statements ---- */

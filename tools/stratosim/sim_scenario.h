@@ -97,6 +97,9 @@ typedef struct sim_bootstrap {
   uint32_t k;
 } sim_bootstrap;
 
+#define SIM_GROUPS_MAX 8
+#define SIM_GROUP_SPEC_MAX 512
+
 typedef struct sim_config {
   uint64_t seed;     /* default 1 */
   uint32_t nodes;    /* default 10 */
@@ -110,6 +113,10 @@ typedef struct sim_config {
   int per_node;  /* the report includes the per-node table */
   sim_bootstrap *boot;
   size_t nboot;
+  /* Groups every node joins at every start (group specs, doc/protocol.md
+   * §11.1; the core checks them). */
+  char groups[SIM_GROUPS_MAX][SIM_GROUP_SPEC_MAX];
+  size_t ngroups;
   sim_action *actions; /* sorted by |at| (stable) after sim_config_finish */
   size_t nactions;
 } sim_config;

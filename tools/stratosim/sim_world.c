@@ -40,23 +40,27 @@ typedef struct sim_pkt {
 
 /* ---- addresses ---------------------------------------------------------- */
 
+/* Every node has a /24 of its own, as hosts on the Internet mostly do, so
+ * that the cores' per-prefix caps see a realistic spread. */
 sc_addr sim_addr_of(uint32_t i) {
   sc_addr a;
   uint32_t v = i + 1;
   memset(&a, 0, sizeof(a));
   a.family = SC_AF_INET;
-  a.ip[0] = 10;
-  a.ip[1] = (uint8_t)(v >> 16);
-  a.ip[2] = (uint8_t)(v >> 8);
-  a.ip[3] = (uint8_t)v;
+  a.ip[0] = (uint8_t)(10 + (v >> 16));
+  a.ip[1] = (uint8_t)(v >> 8);
+  a.ip[2] = (uint8_t)v;
+  a.ip[3] = 1;
   a.port = SIM_PORT;
   return a;
 }
 
 uint32_t sim_index_of(const sim *s, const sc_addr *a) {
-  if (a->family != SC_AF_INET || a->ip[0] != 10 || a->port != SIM_PORT)
+  if (a->family != SC_AF_INET || a->ip[0] < 10 || a->ip[3] != 1 ||
+      a->port != SIM_PORT)
     return UINT32_MAX;
-  uint32_t v = (uint32_t)a->ip[1] << 16 | (uint32_t)a->ip[2] << 8 | a->ip[3];
+  uint32_t v =
+      (uint32_t)(a->ip[0] - 10) << 16 | (uint32_t)a->ip[1] << 8 | a->ip[2];
   return v >= 1 && v <= s->n ? v - 1 : UINT32_MAX;
 }
 
@@ -219,6 +223,7 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
     break;
   case SC_PEER_DOWN:
     s->peer_down++;
+    s->down_reason[ev->reason >= 0 && ev->reason < 8 ? ev->reason : 0]++;
     if (peer != UINT32_MAX && s->nodes[peer].state == SIM_NODE_CRASHED) {
       s->detections++;
       sim_hist_add(&s->detect, s->now - s->nodes[peer].down_at);
@@ -304,12 +309,21 @@ static int check_core_settings(sim *s, char *err, size_t errlen) {
   sc_callbacks cb = {.send = cb_send, .rand = cb_rand};
   node_settings(s, 0, &st);
   int rv = sc_node_new(&probe, &st, &cb, NULL, &s->nodes[0], 0);
-  sc_node_del(probe);
   if (rv != 0 && rv != SC_ERR_NOMEM) {
     snprintf(err, errlen, "the core refuses these settings: %s",
              sc_strerror(rv));
     return -1;
   }
+  for (size_t g = 0; rv == 0 && g < s->cfg->ngroups; g++) {
+    int jr = sc_node_join_group(probe, s->cfg->groups[g], 0);
+    if (jr < 0 && jr != SC_ERR_NOMEM) {
+      snprintf(err, errlen, "group '%.64s': %s", s->cfg->groups[g],
+               jr == SC_ERR_STATE ? "given twice" : sc_strerror(jr));
+      sc_node_del(probe);
+      return -1;
+    }
+  }
+  sc_node_del(probe);
   return 0;
 }
 
@@ -352,8 +366,15 @@ static void node_start(sim *s, sim_node *nd, int history) {
   uint32_t nt = sim_bootstrap_targets(s, nd->index, targets, MAX_BOOT_TARGETS);
   for (uint32_t k = 0; k < nt && k < MAX_BOOT_TARGETS; k++)
     node_connect(s, nd, targets[k]);
-  for (unsigned k = 0; history && k < nd->nhistory; k++)
-    node_connect(s, nd, nd->history[k]);
+  for (size_t g = 0; g < s->cfg->ngroups; g++)
+    if (sc_node_join_group(nd->core, s->cfg->groups[g], s->now) == SC_ERR_NOMEM)
+      s->oom = 1;
+  for (unsigned k = 0; history && k < nd->nhistory; k++) {
+    sc_known_peer kp = {.addr = sim_addr_of(nd->history[k]),
+                        .score_permille = 1000};
+    memcpy(kp.peer_id, s->nodes[nd->history[k]].peer_id, SC_PEER_ID_LEN);
+    sc_node_remember(nd->core, &kp, s->now);
+  }
   after_activity(s, nd);
 }
 
@@ -637,6 +658,10 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
     nd->sim = s;
     nd->index = i;
     nd->first_up_at = UINT64_MAX;
+    sc_settings st;
+    uint8_t pub[SC_KEY_LEN];
+    node_settings(s, i, &st);
+    sc_identity_from_secret(st.static_secret, pub, nd->peer_id);
     nd->mem = (sc_mem){.user = nd,
                        .malloc = mem_malloc,
                        .free = mem_free,
