@@ -749,22 +749,29 @@ static void pick_latency(sc_node *node, pick *p, size_t k) {
 }
 
 /* One random member, kept while it stays a candidate so that the mesh
- * does not churn. */
+ * does not churn, but drawn again once the candidates have doubled since
+ * (a joiner's first pick, made among a handful, would otherwise stay the
+ * bootstrap node for ever). */
 static void pick_random(sc_node *node, pick *p) {
   sc_mgroup *g = p->g;
   size_t i, count = 0;
+  long kept = -1;
   uint8_t r[4];
   uint32_t k;
   for (i = 0; i < g->n; i++) {
     if ((g->m[i].chosen & SC_NB_RANDOM) && candidate(&g->m[i], p->now)) {
-      p->bits[i] |= SC_NB_RANDOM;
-      return;
+      kept = (long)i;
     }
     count += p->bits[i] == 0 && candidate(&g->m[i], p->now);
+  }
+  if (kept >= 0 && count < 2 * g->random_pool) {
+    p->bits[kept] |= SC_NB_RANDOM;
+    return;
   }
   if (count == 0) {
     return;
   }
+  g->random_pool = count;
   sc_node_rand(node, r, sizeof(r));
   k = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 |
        r[3]) %
@@ -908,8 +915,53 @@ static int session_needed(const sc_node *node, const sc_session *s,
   return 0;
 }
 
+static int chosen_anywhere(const sc_node *node, uint32_t sid) {
+  size_t i, j;
+  for (i = 0; i < node->mesh.ngroups; i++) {
+    const sc_mgroup *g = node->mesh.groups[i];
+    for (j = 0; j < g->n; j++) {
+      if (g->m[j].sid == sid && g->m[j].chosen) {
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
+/* §11.5: links the peer chose and this node did not may be at most as many
+ * as the neighbours this node chooses itself; the newest beyond that are
+ * closed, so that no crowd of strangers can fill a node's links. */
+static void enforce_quota(sc_node *node, sc_mgroup *g, uint64_t now) {
+  for (;;) {
+    size_t i, accepted = 0;
+    long newest = -1;
+    for (i = 0; i < g->n; i++) {
+      const sc_member *m = &g->m[i];
+      if (m->sid == 0 || m->chosen || !m->peer_chose) {
+        continue;
+      }
+      accepted++;
+      if (!chosen_anywhere(node, m->sid) &&
+          (newest < 0 || m->since > g->m[newest].since)) {
+        newest = (long)i;
+      }
+    }
+    if (accepted <= g->target || newest < 0) {
+      return;
+    }
+    sc_session_close(sc_node_session(node, g->m[newest].sid), SC_CLOSE_LOCAL,
+                     now);
+    g->m[newest].sid = 0;
+    g->m[newest].peer_chose = 0;
+    g->st.sheds++;
+  }
+}
+
 static void shed(sc_node *node, uint64_t now) {
   size_t i;
+  for (i = 0; i < node->mesh.ngroups; i++) {
+    enforce_quota(node, node->mesh.groups[i], now);
+  }
   for (i = 0; i < node->nsessions; i++) {
     sc_session *s = node->sessions[i];
     if (sc_session_is_usable(s) && !session_needed(node, s, now)) {

@@ -55,9 +55,10 @@ typedef struct sc_mgroup {
   sc_member *m;
   size_t n, cap;
   uint64_t next_rebuild, next_report;
-  uint64_t estimate; /* estimated member count, this node included */
-  uint32_t target;   /* neighbours this node wants */
-  int dirty;         /* rebuild at the next chance */
+  uint64_t estimate;  /* estimated member count, this node included */
+  uint32_t target;    /* neighbours this node wants */
+  size_t random_pool; /* candidates when the random member was drawn */
+  int dirty;          /* rebuild at the next chance */
   sc_group_stats st;
 } sc_mgroup;
 

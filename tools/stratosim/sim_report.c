@@ -308,6 +308,13 @@ static void report_per_node(sc_json *j, const sim *s, const node_end *e) {
     kv(j, "packets_lost", e[i].st.packets_lost);
     kv(j, "dropped", drops);
     kv(j, "core_bytes_peak", nd->mem_peak);
+    sc_group_info gi;
+    if (nd->core != NULL && sc_node_groups(nd->core, &gi, 1) > 0) {
+      kv(j, "group_neighbors", gi.neighbors);
+      kv(j, "group_target", gi.target);
+      kv(j, "group_estimate", gi.estimated_members);
+      kv(j, "group_members_known", gi.members_known);
+    }
     sc_json_obj_end(j);
   }
   sc_json_arr_end(j);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Groups and the mesh at small N ([3/6]): the shape of a converged mesh,
+# its repair after 30% of the members crash at once, and rejoining from
+# peer history while the bootstrap node is down.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+r=$sim_tmp/steady.json
+sim "$r" -s "$SCENARIOS/mesh.scn"
+note "mesh: $(jq -c .mesh "$r")"
+expect "$r" '.mesh.members == 200 and .mesh.components == 1' \
+  "all 200 members in one connected mesh"
+expect "$r" '.mesh.neighbours.in_target_range == 1' \
+  "every node's neighbour count is within its target range"
+expect "$r" '.mesh.ring_nearest_ok >= 0.99' \
+  "ring-nearest neighbours are the true nearest for >= 99% of nodes"
+expect "$r" '.mesh.estimate_error.p50 <= 0.25' \
+  "median member-count estimate error within 25%"
+expect "$r" '.mesh.routing.within_bound >= 0.99' \
+  "greedy routing reaches the nearest member within ceil(log2 N)+2 hops in >= 99% of trials"
+
+# 30% crash at once; 15 virtual seconds later the mesh is whole again.
+r=$sim_tmp/crash.json
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 105s -e 'at 90s crash 140-199'
+expect "$r" '.nodes.crashes == 60 and .mesh.members == 140' "60 of 200 crashed"
+expect "$r" '.mesh.components == 1' "15 s later the survivors form one component"
+expect "$r" '.mesh.ring_nearest_ok >= 0.99' \
+  "15 s later the ring-nearest property holds again ($(val "$r" .mesh.ring_nearest_ok))"
+
+# The bootstrap and 100 members crash; 80 s later, when every table has
+# forgotten them, the 100 restart with their history, or without it.
+r=$sim_tmp/history.json
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 170s --per-node \
+  -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 history'
+expect "$r" '[.per_node[100:200][] | select(.state == "up" and .group_neighbors > 0)] | length == 100' \
+  "with history, all 100 rejoined while the bootstrap is down"
+expect "$r" '.mesh.components == 1' "and the mesh is one component"
+r=$sim_tmp/fresh.json
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 170s --per-node \
+  -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 fresh'
+expect "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length == 0' \
+  "without history, none of them found the group"
