@@ -748,6 +748,11 @@ static void pick_latency(sc_node *node, pick *p, size_t k) {
   }
 }
 
+static int random_ok(const pick *p, size_t i) {
+  return p->bits[i] == 0 && candidate(&p->g->m[i], p->now) &&
+         !prefix_full(p, &p->g->m[i]);
+}
+
 /* One random member, kept while it stays a candidate so that the mesh
  * does not churn, but drawn again once the candidates have doubled since
  * (a joiner's first pick, made among a handful, would otherwise stay the
@@ -762,7 +767,7 @@ static void pick_random(sc_node *node, pick *p) {
     if ((g->m[i].chosen & SC_NB_RANDOM) && candidate(&g->m[i], p->now)) {
       kept = (long)i;
     }
-    count += p->bits[i] == 0 && candidate(&g->m[i], p->now);
+    count += (size_t)random_ok(p, i);
   }
   if (kept >= 0 && count < 2 * g->random_pool) {
     p->bits[kept] |= SC_NB_RANDOM;
@@ -777,7 +782,7 @@ static void pick_random(sc_node *node, pick *p) {
        r[3]) %
       (uint32_t)count;
   for (i = 0; i < g->n; i++) {
-    if (p->bits[i] == 0 && candidate(&g->m[i], p->now) && k-- == 0) {
+    if (random_ok(p, i) && k-- == 0) {
       p->bits[i] |= SC_NB_RANDOM;
       return;
     }
