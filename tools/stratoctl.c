@@ -2,7 +2,8 @@
  * stratoctl: send one command to stratocastd's stats socket and print the
  * answer.
  *
- *   stratoctl [-s PATH] show info|show sessions|metrics|help
+ *   stratoctl [-s PATH] show info|sessions|groups|neighbors|history
+ *   stratoctl [-s PATH] metrics|help
  *
  * The words are joined with single spaces and sent as one line. Exit status:
  * 0 for an answer, 1 when the daemon cannot be reached or answers with a
@@ -33,6 +34,11 @@ static void usage(FILE *fp) {
         "Commands:\n"
         "  show info       the node: peer ID, address, uptime, counters\n"
         "  show sessions   one entry per session: peer, state, RTT, bytes\n"
+        "  show groups     one entry per group: ID, size estimate, neighbours\n"
+        "  show neighbors  one entry per neighbour in each group: peer,\n"
+        "                  why it was chosen, RTT, age\n"
+        "  show history    the peers remembered across restarts, with\n"
+        "                  sessions, failures, RTT and score\n"
         "  metrics         Prometheus text exposition format\n"
         "  help            the commands the daemon knows\n"
         "\n"

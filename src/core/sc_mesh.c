@@ -883,6 +883,16 @@ static void rebuild(sc_node *node, sc_mgroup *g, uint64_t now) {
   }
   g->dirty = 0;
   g->next_rebuild = now + REBUILD_SLOW;
+  /* A connection held back by may_connect must not wait for the slow
+   * period. */
+  for (i = 0; i < g->n; i++) {
+    const sc_member *m = &g->m[i];
+    if (m->chosen && m->wanted_at != 0 && m->csid == 0 && m->sid == 0) {
+      uint64_t due = m->wanted_at + CROSS_DELAY;
+      g->next_rebuild =
+          SC_MIN(g->next_rebuild, due > now ? due : now + REBUILD_FAST);
+    }
+  }
 }
 
 /* ---- timers --------------------------------------------------------------

@@ -3,7 +3,8 @@
  *
  * The config file has one "key = value" per line; blank lines and lines
  * whose first non-blank character is '#' are ignored. Keys are the long
- * option names without dashes. A key other than bootstrap may appear once.
+ * option names without dashes. A key other than bootstrap and group may
+ * appear once.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -26,6 +27,7 @@ enum opt_id {
   OPT_STATE_DIR,
   OPT_STATS_SOCKET,
   OPT_BOOTSTRAP,
+  OPT_GROUP,
   OPT_LOG_LEVEL,
   OPT_CONFIG,
   OPT_HELP,
@@ -44,6 +46,7 @@ static const struct opt_def opt_defs[] = {
     {"state-dir", OPT_STATE_DIR, 1, 1},
     {"stats-socket", OPT_STATS_SOCKET, 1, 1},
     {"bootstrap", OPT_BOOTSTRAP, 1, 1},
+    {"group", OPT_GROUP, 1, 1},
     {"log-level", OPT_LOG_LEVEL, 1, 1},
     {"config", OPT_CONFIG, 1, 0},
     {"help", OPT_HELP, 0, 0},
@@ -53,8 +56,8 @@ static const struct opt_def opt_defs[] = {
 /* What one source (the command line or the file) said. */
 struct layer {
   sc_config_value single[OPT_LOG_LEVEL + 1]; /* by enum opt_id */
-  sc_config_value *bootstrap;
-  size_t nbootstrap;
+  sc_config_list bootstrap;
+  sc_config_list groups;
   char *config_file;
   int action;
 };
@@ -85,15 +88,43 @@ static void value_free(sc_config_value *v) {
   v->origin = NULL;
 }
 
+static void list_free(sc_config_list *list) {
+  size_t i;
+  for (i = 0; i < list->n; i++) {
+    value_free(&list->items[i]);
+  }
+  free(list->items);
+  list->items = NULL;
+  list->n = 0;
+}
+
+/* Appends an empty value to |list|; NULL when out of memory. */
+static sc_config_value *list_grow(sc_config_list *list) {
+  sc_config_value *grown =
+      realloc(list->items, (list->n + 1) * sizeof(*list->items));
+  if (grown == NULL) {
+    return NULL;
+  }
+  list->items = grown;
+  grown[list->n].value = NULL;
+  grown[list->n].origin = NULL;
+  return &grown[list->n++];
+}
+
+/* Moves |from| into |to|, which must be empty. */
+static void list_take(sc_config_list *to, sc_config_list *from) {
+  *to = *from;
+  from->items = NULL;
+  from->n = 0;
+}
+
 static void layer_free(struct layer *l) {
   size_t i;
   for (i = 0; i < SC_ARRAY_LEN(l->single); i++) {
     value_free(&l->single[i]);
   }
-  for (i = 0; i < l->nbootstrap; i++) {
-    value_free(&l->bootstrap[i]);
-  }
-  free(l->bootstrap);
+  list_free(&l->bootstrap);
+  list_free(&l->groups);
   free(l->config_file);
   memset(l, 0, sizeof(*l));
 }
@@ -114,7 +145,7 @@ static const struct opt_def *opt_find(const char *name, size_t len) {
 static int layer_set(struct layer *l, const struct opt_def *def,
                      const char *value, const char *origin, int dup_is_error,
                      char *err, size_t errlen) {
-  sc_config_value *v, *grown;
+  sc_config_value *v;
   if (value[0] == '\0') {
     seterr(err, errlen, "%s: empty value", origin);
     return -1;
@@ -125,16 +156,12 @@ static int layer_set(struct layer *l, const struct opt_def *def,
            value);
     return -1;
   }
-  if (def->id == OPT_BOOTSTRAP) {
-    grown = realloc(l->bootstrap, (l->nbootstrap + 1) * sizeof(*l->bootstrap));
-    if (grown == NULL) {
+  if (def->id == OPT_BOOTSTRAP || def->id == OPT_GROUP) {
+    v = list_grow(def->id == OPT_BOOTSTRAP ? &l->bootstrap : &l->groups);
+    if (v == NULL) {
       seterr(err, errlen, "out of memory");
       return -1;
     }
-    l->bootstrap = grown;
-    v = &l->bootstrap[l->nbootstrap++];
-    v->value = NULL;
-    v->origin = NULL;
   } else {
     v = &l->single[def->id];
     if (v->value != NULL && dup_is_error) {
@@ -314,7 +341,6 @@ static int value_default(sc_config_value *v, const char *value,
 /* Builds |cfg| from the command line |cli| over the file |file|. */
 static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
                  char *err, size_t errlen) {
-  struct layer *bs = cli->nbootstrap > 0 ? cli : file;
   sc_config_value *level;
   memset(cfg, 0, sizeof(*cfg));
   value_take(&cfg->listen, &cli->single[OPT_LISTEN]);
@@ -328,10 +354,9 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
               : &file->single[OPT_LOG_LEVEL];
   cfg->log_level =
       level->value != NULL ? sc_logger_level_parse(level->value) : SC_LOG_INFO;
-  cfg->bootstrap = bs->bootstrap;
-  cfg->nbootstrap = bs->nbootstrap;
-  bs->bootstrap = NULL;
-  bs->nbootstrap = 0;
+  list_take(&cfg->bootstrap,
+            cli->bootstrap.n > 0 ? &cli->bootstrap : &file->bootstrap);
+  list_take(&cfg->groups, cli->groups.n > 0 ? &cli->groups : &file->groups);
   if (value_default(&cfg->state_dir, SC_CONFIG_DEFAULT_STATE_DIR,
                     "--state-dir") != 0 ||
       value_default(&cfg->stats_socket, SC_CONFIG_DEFAULT_STATS_SOCKET,
@@ -376,14 +401,11 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
 }
 
 void sc_config_free(sc_config *cfg) {
-  size_t i;
   value_free(&cfg->listen);
   value_free(&cfg->state_dir);
   value_free(&cfg->stats_socket);
-  for (i = 0; i < cfg->nbootstrap; i++) {
-    value_free(&cfg->bootstrap[i]);
-  }
-  free(cfg->bootstrap);
+  list_free(&cfg->bootstrap);
+  list_free(&cfg->groups);
   memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -396,13 +418,15 @@ void sc_config_usage(FILE *fp) {
         "                          port 0 picks a free port\n"
         "  --bootstrap HOST:PORT   peer to join through (repeatable; a name\n"
         "                          or a numeric address)\n"
+        "  --group SPEC            group to join (repeatable, at most 8):\n"
+        "                          NAME[?features=LIST][&secret=TEXT]\n"
         "  --state-dir DIR         identity and state "
         "(default " SC_CONFIG_DEFAULT_STATE_DIR ")\n"
         "  --stats-socket PATH     Unix stats socket "
         "(default " SC_CONFIG_DEFAULT_STATS_SOCKET ")\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
         "  --config FILE           read 'key = value' lines (keys: listen,\n"
-        "                          state-dir, stats-socket, bootstrap,\n"
+        "                          state-dir, stats-socket, bootstrap, group,\n"
         "                          log-level); the command line overrides it\n"
         "  -h, --help              show this help and exit\n"
         "  -V, --version           show the version and exit\n"

@@ -21,6 +21,12 @@ typedef struct sc_config_value {
   char *origin; /* "--listen", "FILE:LINE: listen" or "default state-dir" */
 } sc_config_value;
 
+/* The values of a repeatable setting, in the order given. */
+typedef struct sc_config_list {
+  sc_config_value *items; /* |n| entries, owned */
+  size_t n;
+} sc_config_list;
+
 enum sc_config_action {
   SC_CONFIG_RUN = 0,     /* start the daemon */
   SC_CONFIG_HELP = 1,    /* print usage and exit 0 */
@@ -32,18 +38,19 @@ typedef struct sc_config {
   sc_config_value listen;
   sc_config_value state_dir;
   sc_config_value stats_socket;
-  sc_config_value *bootstrap; /* |nbootstrap| entries */
-  size_t nbootstrap;
-  int log_level; /* enum sc_log_level */
+  sc_config_list bootstrap; /* HOST:PORT */
+  sc_config_list groups;    /* group specs, checked by the core */
+  int log_level;            /* enum sc_log_level */
 } sc_config;
 
 /* sc_config_load parses |argv| (|argc| entries, argv[0] is the program) and
  * the file named by --config, if any, into |cfg|; command-line values
- * override the file's (a --bootstrap on the command line replaces the
- * file's whole list); defaults fill the rest. On success returns 0 and
- * |cfg| must be released with sc_config_free. On failure returns -1,
- * writes one line describing the problem (without the program name or a
- * newline) into |err| of |errlen| bytes and leaves nothing to free. */
+ * override the file's (a --bootstrap or --group on the command line
+ * replaces the file's whole list of that key); defaults fill the rest. On
+ * success returns 0 and |cfg| must be released with sc_config_free. On
+ * failure returns -1, writes one line describing the problem (without the
+ * program name or a newline) into |err| of |errlen| bytes and leaves
+ * nothing to free. */
 int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
                    size_t errlen);
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "identity.h"
@@ -97,6 +98,31 @@ static void cb_log(void *user, int level, const char *msg) {
   sc_logger_log(d->log, level, "%s", msg);
 }
 
+/* Notes |ev| in the history. A failure to reach an address whose owner is
+ * unknown, or that turned out to be this node, says nothing about a peer. */
+static void history_note(sc_daemon *d, const sc_peer_event *ev) {
+  int64_t now = (int64_t)time(NULL);
+  if (d->store == NULL || !ev->has_peer_id ||
+      memcmp(ev->peer_id, sc_node_peer_id(d->node), SC_PEER_ID_LEN) == 0) {
+    return;
+  }
+  switch (ev->kind) {
+  case SC_PEER_UP:
+    sc_store_note_up(d->store, ev->peer_id, &ev->addr, ev->rtt_ns / 1000, now);
+    break;
+  case SC_PEER_DOWN:
+    sc_store_note_down(d->store, ev->peer_id, &ev->addr, ev->rtt_ns / 1000,
+                       ev->bytes_sent, ev->bytes_received,
+                       ev->reason == SC_CLOSE_IDLE, now);
+    break;
+  case SC_PEER_FAILED:
+    sc_store_note_failed(d->store, ev->peer_id, &ev->addr, now);
+    break;
+  default:
+    break;
+  }
+}
+
 static void cb_peer_event(void *user, const sc_peer_event *ev) {
   sc_daemon *d = user;
   char hex[SC_PEER_ID_HEXLEN], addr[SC_ADDR_STRLEN];
@@ -121,6 +147,7 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
   default:
     break;
   }
+  history_note(d, ev);
 }
 
 /* ---- watchers ----------------------------------------------------------- */
@@ -256,6 +283,16 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   sc_node_close(d->node, now);
 }
 
+static void flush_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sc_daemon *d = sc_struct_of(w, sc_daemon, flush_timer);
+  (void)loop;
+  (void)revents;
+  /* A failure is logged by the store, which keeps the changes. */
+  if (sc_store_pending(d->store) > 0) {
+    (void)sc_store_flush(d->store);
+  }
+}
+
 static void stats_view(void *user, sc_stats_view *v) {
   sc_daemon *d = user;
   v->node = d->node;
@@ -265,6 +302,9 @@ static void stats_view(void *user, sc_stats_view *v) {
   v->started_at = d->started_at;
   v->closing = d->close_deadline != UINT64_MAX;
   v->udp = d->udp.counters;
+  v->store = d->store;
+  v->group_names = (const char *const *)d->group_names;
+  v->ngroup_names = d->ngroups;
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -274,13 +314,13 @@ static int resolve_bootstrap(sc_daemon *d, const sc_config *cfg, sc_addr **out,
                              char *err, size_t errlen) {
   char problem[256];
   size_t i;
-  *out = calloc(cfg->nbootstrap + 1, sizeof(**out));
+  *out = calloc(cfg->bootstrap.n + 1, sizeof(**out));
   if (*out == NULL) {
     snprintf(err, errlen, "out of memory");
     return SC_EXIT_RUNTIME;
   }
-  for (i = 0; i < cfg->nbootstrap; i++) {
-    const sc_config_value *v = &cfg->bootstrap[i];
+  for (i = 0; i < cfg->bootstrap.n; i++) {
+    const sc_config_value *v = &cfg->bootstrap.items[i];
     if (sc_udp_resolve(&d->udp, v->value, &(*out)[i], problem,
                        sizeof(problem)) != 0) {
       snprintf(err, errlen, "%s %s: %s", v->origin, v->value, problem);
@@ -348,10 +388,128 @@ static int create_node(sc_daemon *d, const sc_config *cfg,
   return SC_EXIT_OK;
 }
 
+/* Copies the group spec |spec| into |out| with the value of every secret
+ * option replaced by "***": specs end up in messages and logs. The name
+ * ends at the first '?', and the options (a secret may hold '?' and '=',
+ * never '&') at each '&'. */
+static void spec_redact(const char *spec, char *out, size_t outlen) {
+  size_t namelen = strcspn(spec, "?");
+  const char *p = spec + namelen;
+  snprintf(out, outlen, "%.*s", (int)namelen, spec);
+  while (*p != '\0') {
+    const char *end = strchr(p + 1, '&');
+    size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+    size_t used = strlen(out);
+    if (strncasecmp(p + 1, "secret=", 7) == 0) {
+      snprintf(out + used, outlen - used, "%.8s***", p);
+    } else {
+      snprintf(out + used, outlen - used, "%.*s", (int)len, p);
+    }
+    p += len;
+  }
+}
+
+/* Builds the message for a group spec the core refused with |rc|;
+ * |joined| groups were joined before it. Returns the exit status. */
+static int group_error(int rc, const sc_config_value *v, size_t joined,
+                       char *err, size_t errlen) {
+  char shown[1024];
+  spec_redact(v->value, shown, sizeof(shown));
+  switch (rc) {
+  case SC_ERR_MALFORMED:
+    snprintf(err, errlen,
+             "%s %s: malformed group spec (want NAME[?KEY=VALUE[&KEY=VALUE]"
+             "...] with keys features and secret)",
+             v->origin, shown);
+    return SC_EXIT_USAGE;
+  case SC_ERR_STATE:
+    snprintf(err, errlen,
+             "%s %s: group given twice (an earlier group has the same name, "
+             "features and secret)",
+             v->origin, shown);
+    return SC_EXIT_USAGE;
+  case SC_ERR_LIMIT:
+    snprintf(err, errlen, "%s %s: too many groups (at most %zu)", v->origin,
+             shown, joined);
+    return SC_EXIT_USAGE;
+  default:
+    snprintf(err, errlen, "%s %s: cannot join: %s", v->origin, shown,
+             sc_strerror(rc));
+    return SC_EXIT_RUNTIME;
+  }
+}
+
+/* Joins every --group; the core is the judge of a spec. Keeps each
+ * group's name (the spec up to '?') for the stats socket. */
+static int join_groups(sc_daemon *d, const sc_config *cfg, char *err,
+                       size_t errlen) {
+  size_t i;
+  d->group_names = calloc(cfg->groups.n + 1, sizeof(*d->group_names));
+  if (d->group_names == NULL) {
+    snprintf(err, errlen, "out of memory");
+    return SC_EXIT_RUNTIME;
+  }
+  for (i = 0; i < cfg->groups.n; i++) {
+    const char *spec = cfg->groups.items[i].value;
+    int rc = sc_node_join_group(d->node, spec, sc_daemon_now());
+    if (rc < 0) {
+      return group_error(rc, &cfg->groups.items[i], i, err, errlen);
+    }
+    /* Indexes are handed out in order: rc == i. */
+    d->group_names[d->ngroups] = strndup(spec, strcspn(spec, "?"));
+    if (d->group_names[d->ngroups++] == NULL) {
+      snprintf(err, errlen, "out of memory");
+      return SC_EXIT_RUNTIME;
+    }
+  }
+  return SC_EXIT_OK;
+}
+
+/* Hands the node the best peers of the history to rejoin through when its
+ * bootstrap peers are gone. */
+static void remember_history(sc_daemon *d) {
+  sc_store_peer best[SC_DAEMON_HISTORY_BEST];
+  uint64_t now = sc_daemon_now();
+  long i, kept = 0, n;
+  n = sc_store_best(d->store, best, SC_ARRAY_LEN(best), SC_DAEMON_HISTORY_AGE,
+                    (int64_t)time(NULL));
+  for (i = 0; i < n; i++) {
+    sc_known_peer kp;
+    double permille = best[i].score * 1000.0 + 0.5;
+    memset(&kp, 0, sizeof(kp));
+    memcpy(kp.peer_id, best[i].peer_id, SC_PEER_ID_LEN);
+    kp.addr = best[i].addr;
+    kp.rtt_ns = best[i].rtt_us * 1000;
+    kp.score_permille = permille >= 1000.0 ? 1000 : (uint32_t)permille;
+    /* An unusable address (never reached) or our own ID is skipped. */
+    kept += sc_node_remember(d->node, &kp, now) == 0;
+  }
+  if (n > 0) {
+    sc_logger_log(d->log, SC_LOG_INFO,
+                  "history: %ld peers to rejoin through (of the best %ld)",
+                  kept, n);
+  }
+}
+
+/* Opens the history in the state dir; without one the daemon runs on. */
+static void open_history(sc_daemon *d, const sc_config *cfg) {
+  char problem[1024];
+  if (sc_store_open(&d->store, cfg->state_dir.value, d->log, problem,
+                    sizeof(problem)) != 0) {
+    sc_logger_log(d->log, SC_LOG_WARN, "%s; running without history", problem);
+    d->store = NULL;
+    return;
+  }
+  ev_timer_start(d->loop, &d->flush_timer);
+  remember_history(d);
+}
+
 static void start_watchers(sc_daemon *d) {
   ev_io_init(&d->udp_rd, udp_read_cb, d->udp.fd, EV_READ);
   ev_io_init(&d->udp_wr, udp_write_cb, d->udp.fd, EV_WRITE);
   ev_init(&d->timer, timer_cb);
+  ev_timer_init(&d->flush_timer, flush_timer_cb, SC_DAEMON_FLUSH_INTERVAL,
+                SC_DAEMON_FLUSH_INTERVAL);
   ev_prepare_init(&d->prepare, prepare_cb);
   ev_signal_init(&d->sig_int, signal_cb, SIGINT);
   ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
@@ -359,6 +517,24 @@ static void start_watchers(sc_daemon *d) {
   ev_prepare_start(d->loop, &d->prepare);
   ev_signal_start(d->loop, &d->sig_int);
   ev_signal_start(d->loop, &d->sig_term);
+}
+
+/* Logs each group with its ID; the core's index i is cfg's item i, since
+ * they were joined in order. */
+static void log_groups(sc_daemon *d, const sc_config *cfg) {
+  char hex[2 * SC_GROUP_ID_BYTES + 1], shown[1024];
+  sc_group_info *info = calloc(d->ngroups + 1, sizeof(*info));
+  size_t i, n;
+  if (info == NULL) {
+    return;
+  }
+  n = SC_MIN(d->ngroups, sc_node_groups(d->node, info, d->ngroups));
+  for (i = 0; i < n; i++) {
+    spec_redact(cfg->groups.items[i].value, shown, sizeof(shown));
+    sc_logger_log(d->log, SC_LOG_INFO, "group %s: joined, group ID %s", shown,
+                  sc_hex(hex, info[i].group_id, SC_GROUP_ID_BYTES));
+  }
+  free(info);
 }
 
 static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
@@ -372,21 +548,22 @@ static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
                 PACKAGE_VERSION,
                 sc_hex(hex, sc_node_peer_id(d->node), SC_PEER_ID_LEN),
                 sc_addr_format(&d->udp.local, addr), cfg->stats_socket.value);
+  log_groups(d, cfg);
 }
 
 static void connect_bootstrap(sc_daemon *d, const sc_config *cfg,
                               const sc_addr *addrs) {
   char addr[SC_ADDR_STRLEN];
   size_t i;
-  for (i = 0; i < cfg->nbootstrap; i++) {
+  for (i = 0; i < cfg->bootstrap.n; i++) {
     int rc = sc_node_connect(d->node, &addrs[i], sc_daemon_now());
     sc_addr_format(&addrs[i], addr);
     if (rc != 0) {
       sc_logger_log(d->log, SC_LOG_WARN, "bootstrap %s (%s): %s",
-                    cfg->bootstrap[i].value, addr, sc_strerror(rc));
+                    cfg->bootstrap.items[i].value, addr, sc_strerror(rc));
     } else {
       sc_logger_log(d->log, SC_LOG_INFO, "bootstrap %s: connecting to %s",
-                    cfg->bootstrap[i].value, addr);
+                    cfg->bootstrap.items[i].value, addr);
     }
   }
 }
@@ -420,6 +597,10 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
     rc = create_node(d, cfg, secret, err, errlen);
   }
   sodium_memzero(secret, sizeof(secret));
+  /* Before the history: a mistyped spec must not touch history.db. */
+  if (rc == SC_EXIT_OK) {
+    rc = join_groups(d, cfg, err, errlen);
+  }
   if (rc != SC_EXIT_OK) {
     free(bootstrap);
     sc_daemon_free(d);
@@ -427,6 +608,7 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
   }
   start_watchers(d);
   log_start(d, cfg, created);
+  open_history(d, cfg);
   connect_bootstrap(d, cfg, bootstrap);
   free(bootstrap);
   return SC_EXIT_OK;
@@ -438,6 +620,7 @@ int sc_daemon_run(sc_daemon *d) {
 }
 
 void sc_daemon_free(sc_daemon *d) {
+  size_t i;
   int err;
   if (d->udp.fd >= 0 && sc_udp_pending(&d->udp) > 0) {
     (void)sc_udp_flush(&d->udp, &err);
@@ -446,6 +629,7 @@ void sc_daemon_free(sc_daemon *d) {
     ev_io_stop(d->loop, &d->udp_rd);
     ev_io_stop(d->loop, &d->udp_wr);
     ev_timer_stop(d->loop, &d->timer);
+    ev_timer_stop(d->loop, &d->flush_timer);
     ev_prepare_stop(d->loop, &d->prepare);
     ev_signal_stop(d->loop, &d->sig_int);
     ev_signal_stop(d->loop, &d->sig_term);
@@ -453,5 +637,14 @@ void sc_daemon_free(sc_daemon *d) {
   sc_statsock_close(&d->stats);
   sc_node_del(d->node);
   d->node = NULL;
+  /* After the node: its last peer events are in the final flush. */
+  sc_store_close(d->store);
+  d->store = NULL;
+  for (i = 0; i < d->ngroups; i++) {
+    free(d->group_names[i]);
+  }
+  free(d->group_names);
+  d->group_names = NULL;
+  d->ngroups = 0;
   sc_udp_close(&d->udp);
 }

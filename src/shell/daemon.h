@@ -6,6 +6,11 @@
  * send callback queues datagrams that an ev_prepare watcher flushes with
  * sendmmsg before the loop sleeps, and the same prepare watcher re-arms the
  * single ev_timer from sc_node_get_expiry.
+ *
+ * The peer history (store.h) lives beside the node: peer events are noted
+ * in it, a timer of its own flushes it, and at start its best peers are
+ * handed to the node to rejoin through. Its wall-clock times are Unix
+ * seconds; the core only ever sees the monotonic clock.
  */
 #ifndef SC_SHELL_DAEMON_H
 #define SC_SHELL_DAEMON_H
@@ -17,11 +22,18 @@
 #include "config.h"
 #include "log.h"
 #include "stats.h"
+#include "store.h"
 #include "stratocast.h"
 #include "udp.h"
 
 /* How long a graceful shutdown may take before the daemon exits anyway. */
 #define SC_DAEMON_CLOSE_TIMEOUT (3 * (uint64_t)1000000000)
+
+/* The history: pending changes are written this often (seconds), and at
+ * start the best peers seen within SC_DAEMON_HISTORY_AGE are remembered. */
+#define SC_DAEMON_FLUSH_INTERVAL 2.0
+#define SC_DAEMON_HISTORY_BEST 32
+#define SC_DAEMON_HISTORY_AGE ((int64_t)30 * 24 * 3600)
 
 /* Process exit statuses. */
 enum sc_daemon_exit {
@@ -48,6 +60,10 @@ typedef struct sc_daemon {
   int exit_code;           /* enum sc_daemon_exit */
   sc_ratelimit send_err_rl;
   sc_ratelimit recv_err_rl;
+  sc_store *store;      /* NULL: running without history */
+  ev_timer flush_timer; /* writes the history's pending changes */
+  char **group_names;   /* by the core's group index, for show groups */
+  size_t ngroups;
 } sc_daemon;
 
 /* sc_daemon_now returns CLOCK_MONOTONIC in nanoseconds. */
@@ -55,7 +71,9 @@ uint64_t sc_daemon_now(void);
 
 /* sc_daemon_init checks |cfg| and sets everything up on |loop|: the
  * identity in the state dir, the UDP socket, the bootstrap addresses, the
- * stats socket and the node, which starts connecting to the bootstrap
+ * stats socket, the node and its groups (a spec the core refuses is a usage
+ * error), then the history (a history that cannot be opened is logged, and
+ * the daemon runs without one); the node starts connecting to the bootstrap
  * peers. It prints nothing on failure: it returns SC_EXIT_USAGE or
  * SC_EXIT_RUNTIME with one line in |err| of |errlen| bytes, having undone
  * everything. On success it returns SC_EXIT_OK and logs the start through
@@ -68,7 +86,8 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
 int sc_daemon_run(sc_daemon *d);
 
 /* sc_daemon_free sends what is still queued if the socket takes it, closes
- * the node, the stats socket (removing its file) and the UDP socket. */
+ * the node, the history (writing what is pending), the stats socket
+ * (removing its file) and the UDP socket. */
 void sc_daemon_free(sc_daemon *d);
 
 #endif /* SC_SHELL_DAEMON_H */

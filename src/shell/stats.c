@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "sc_macro.h"
+#include "stats_mesh.h"
 
 _Static_assert(EAGAIN == EWOULDBLOCK, "EAGAIN and EWOULDBLOCK differ");
 
@@ -249,13 +250,13 @@ static int answer_sessions(const sc_stats_view *v, sc_textbuf *out) {
   return 0;
 }
 
-static void metric_head(sc_textbuf *b, const char *name, const char *type,
-                        const char *help) {
+void sc_stats_metric_head(sc_textbuf *b, const char *name, const char *type,
+                          const char *help) {
   sc_textbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void metric_u64(sc_textbuf *b, const char *name, const char *label,
-                       const char *value, uint64_t v) {
+void sc_stats_metric_u64(sc_textbuf *b, const char *name, const char *label,
+                         const char *value, uint64_t v) {
   if (label != NULL) {
     sc_textbuf_printf(b, "%s{%s=\"%s\"} %llu\n", name, label, value,
                       (unsigned long long)v);
@@ -274,8 +275,8 @@ static void metric_seconds(sc_textbuf *b, const char *name, uint64_t ns) {
 /* Label values are our own names, but escape them as the format asks. */
 static void metric_info(sc_textbuf *b, const char *version) {
   const char *p;
-  metric_head(b, "stratocast_info", "gauge",
-              "Build information; the value is always 1.");
+  sc_stats_metric_head(b, "stratocast_info", "gauge",
+                       "Build information; the value is always 1.");
   sc_textbuf_puts(b, "stratocast_info{version=\"");
   for (p = version; *p != '\0'; p++) {
     if (*p == '\\' || *p == '"') {
@@ -295,11 +296,11 @@ static void metric_sessions(sc_textbuf *b, const struct session_list *l) {
                                SC_SESSION_CLOSING};
   uint64_t sum = 0, n = 0;
   size_t i;
-  metric_head(b, "stratocast_sessions", "gauge", "Sessions by state.");
+  sc_stats_metric_head(b, "stratocast_sessions", "gauge", "Sessions by state.");
   for (i = 0; i < SC_ARRAY_LEN(states); i++) {
-    metric_u64(b, "stratocast_sessions", "state",
-               sc_session_state_name(states[i]),
-               sessions_in_state(l, states[i]));
+    sc_stats_metric_u64(b, "stratocast_sessions", "state",
+                        sc_session_state_name(states[i]),
+                        sessions_in_state(l, states[i]));
   }
   for (i = 0; i < l->n; i++) {
     if (l->items[i].state == SC_SESSION_ESTABLISHED) {
@@ -307,9 +308,10 @@ static void metric_sessions(sc_textbuf *b, const struct session_list *l) {
       n++;
     }
   }
-  metric_head(b, "stratocast_rtt_seconds", "gauge",
-              "Mean smoothed round-trip time over established sessions "
-              "(0 when there are none).");
+  sc_stats_metric_head(
+      b, "stratocast_rtt_seconds", "gauge",
+      "Mean smoothed round-trip time over established sessions "
+      "(0 when there are none).");
   metric_seconds(b, "stratocast_rtt_seconds", n > 0 ? sum / n : 0);
 }
 
@@ -318,39 +320,41 @@ static void metric_counters(sc_textbuf *b, const sc_node_stats *st,
   size_t i;
   for (i = 0; i < SC_ARRAY_LEN(stat_fields); i++) {
     if (stat_fields[i].metric != NULL) {
-      metric_head(b, stat_fields[i].metric, "counter", stat_fields[i].help);
-      metric_u64(b, stat_fields[i].metric, NULL, NULL,
-                 field_value(st, &stat_fields[i]));
+      sc_stats_metric_head(b, stat_fields[i].metric, "counter",
+                           stat_fields[i].help);
+      sc_stats_metric_u64(b, stat_fields[i].metric, NULL, NULL,
+                          field_value(st, &stat_fields[i]));
     }
   }
-  metric_head(b, "stratocast_send_errors_total", "counter",
-              "Datagrams that could not be sent: refused by the send "
-              "callback or by the socket.");
-  metric_u64(b, "stratocast_send_errors_total", NULL, NULL,
-             st->send_errors + udp->send_errors);
-  metric_head(b, "stratocast_send_queue_dropped_total", "counter",
-              "Datagrams dropped from a full send queue.");
-  metric_u64(b, "stratocast_send_queue_dropped_total", NULL, NULL,
-             udp->send_queue_dropped);
-  metric_head(b, "stratocast_receive_errors_total", "counter",
-              "Failed reads from the UDP socket.");
-  metric_u64(b, "stratocast_receive_errors_total", NULL, NULL,
-             udp->recv_errors);
-  metric_head(b, "stratocast_packets_dropped_total", "counter",
-              "Received datagrams dropped, by reason.");
+  sc_stats_metric_head(b, "stratocast_send_errors_total", "counter",
+                       "Datagrams that could not be sent: refused by the send "
+                       "callback or by the socket.");
+  sc_stats_metric_u64(b, "stratocast_send_errors_total", NULL, NULL,
+                      st->send_errors + udp->send_errors);
+  sc_stats_metric_head(b, "stratocast_send_queue_dropped_total", "counter",
+                       "Datagrams dropped from a full send queue.");
+  sc_stats_metric_u64(b, "stratocast_send_queue_dropped_total", NULL, NULL,
+                      udp->send_queue_dropped);
+  sc_stats_metric_head(b, "stratocast_receive_errors_total", "counter",
+                       "Failed reads from the UDP socket.");
+  sc_stats_metric_u64(b, "stratocast_receive_errors_total", NULL, NULL,
+                      udp->recv_errors);
+  sc_stats_metric_head(b, "stratocast_packets_dropped_total", "counter",
+                       "Received datagrams dropped, by reason.");
   for (i = 0; i < SC_DROP_REASON_COUNT; i++) {
-    metric_u64(b, "stratocast_packets_dropped_total", "reason",
-               sc_drop_reason_name((int)i), st->dropped[i]);
+    sc_stats_metric_u64(b, "stratocast_packets_dropped_total", "reason",
+                        sc_drop_reason_name((int)i), st->dropped[i]);
   }
-  metric_head(b, "stratocast_handshakes_total", "counter",
-              "Handshakes started (as initiator), completed (either role) "
-              "and failed (initiator gave up).");
-  metric_u64(b, "stratocast_handshakes_total", "result", "started",
-             st->handshakes_started);
-  metric_u64(b, "stratocast_handshakes_total", "result", "completed",
-             st->handshakes_completed);
-  metric_u64(b, "stratocast_handshakes_total", "result", "failed",
-             st->handshakes_failed);
+  sc_stats_metric_head(
+      b, "stratocast_handshakes_total", "counter",
+      "Handshakes started (as initiator), completed (either role) "
+      "and failed (initiator gave up).");
+  sc_stats_metric_u64(b, "stratocast_handshakes_total", "result", "started",
+                      st->handshakes_started);
+  sc_stats_metric_u64(b, "stratocast_handshakes_total", "result", "completed",
+                      st->handshakes_completed);
+  sc_stats_metric_u64(b, "stratocast_handshakes_total", "result", "failed",
+                      st->handshakes_failed);
 }
 
 /* Prometheus text exposition format 0.0.4, closed by "# EOF". */
@@ -362,19 +366,23 @@ static int answer_metrics(const sc_stats_view *v, sc_textbuf *out) {
   }
   sc_node_get_stats(v->node, &st);
   metric_info(out, v->version);
-  metric_head(out, "stratocast_uptime_seconds", "gauge",
-              "Seconds since the daemon started.");
+  sc_stats_metric_head(out, "stratocast_uptime_seconds", "gauge",
+                       "Seconds since the daemon started.");
   metric_seconds(out, "stratocast_uptime_seconds",
                  since(v->now, v->started_at));
   metric_sessions(out, &l);
   metric_counters(out, &st, &v->udp);
-  sc_textbuf_puts(out, "# EOF\n");
   free(l.items);
+  if (sc_stats_metrics_mesh(v, out) != 0) {
+    return -1;
+  }
+  sc_textbuf_puts(out, "# EOF\n");
   return 0;
 }
 
-static const char *const command_names[] = {"show info", "show sessions",
-                                            "metrics", "help"};
+static const char *const command_names[] = {
+    "show info",    "show sessions", "show groups", "show neighbors",
+    "show history", "metrics",       "help"};
 
 static int answer_help(sc_textbuf *out) {
   sc_json j;
@@ -392,9 +400,8 @@ static int answer_help(sc_textbuf *out) {
   return 0;
 }
 
-/* Appends {"error":|msg|,"command":|cmd|}. */
-static void answer_error(sc_textbuf *out, const char *msg, const char *cmd,
-                         size_t len) {
+void sc_stats_answer_error(sc_textbuf *out, const char *msg, const char *cmd,
+                           size_t len) {
   sc_json j;
   sc_json_init(&j, out);
   sc_json_obj_begin(&j);
@@ -433,7 +440,7 @@ int sc_stats_answer(const sc_stats_view *view, const char *cmd, size_t len,
   size_t n;
   int rc;
   if (len > SC_STATS_MAX_LINE) {
-    answer_error(out, "line too long", NULL, 0);
+    sc_stats_answer_error(out, "line too long", NULL, 0);
     return out->oom ? -1 : 1;
   }
   n = normalize(cmd, len, norm);
@@ -444,12 +451,18 @@ int sc_stats_answer(const sc_stats_view *view, const char *cmd, size_t len,
     rc = answer_info(view, out);
   } else if (strcmp(norm, "show sessions") == 0) {
     rc = answer_sessions(view, out);
+  } else if (strcmp(norm, "show groups") == 0) {
+    rc = sc_stats_answer_groups(view, out);
+  } else if (strcmp(norm, "show neighbors") == 0) {
+    rc = sc_stats_answer_neighbors(view, out);
+  } else if (strcmp(norm, "show history") == 0) {
+    rc = sc_stats_answer_history(view, out);
   } else if (strcmp(norm, "metrics") == 0) {
     rc = answer_metrics(view, out);
   } else if (strcmp(norm, "help") == 0) {
     rc = answer_help(out);
   } else {
-    answer_error(out, "unknown command", norm, n);
+    sc_stats_answer_error(out, "unknown command", norm, n);
     rc = 1;
   }
   return rc < 0 || out->oom ? -1 : rc;
@@ -529,7 +542,7 @@ static void client_too_long(sc_stats_client *c) {
   c->reading = 0;
   c->discarding = 1;
   c->linelen = 0;
-  answer_error(&c->out, "line too long", NULL, 0);
+  sc_stats_answer_error(&c->out, "line too long", NULL, 0);
 }
 
 /* Answers one complete line. Returns 0, or -1 if |c| was closed. */

@@ -1,7 +1,8 @@
 /*
  * stats.h: the stats socket, a Unix stream socket that answers one-line
- * commands ("show info", "show sessions", "metrics", "help") with one-line
- * JSON or Prometheus text. doc/stratocastd.md lists every field.
+ * commands ("show info", "show sessions", "show groups", "show neighbors",
+ * "show history", "metrics", "help") with one-line JSON or Prometheus
+ * text. doc/stratocastd.md lists every field.
  *
  * The socket lives in a directory the daemon creates 0700 when missing and
  * is itself 0600. Clients are non-blocking: each has a line buffer, an
@@ -18,6 +19,7 @@
 
 #include "json.h"
 #include "log.h"
+#include "store.h"
 #include "stratocast.h"
 #include "udp.h"
 
@@ -37,6 +39,11 @@ typedef struct sc_stats_view {
   uint64_t started_at; /* monotonic ns */
   int closing;         /* SIGTERM seen, sessions closing */
   sc_udp_counters udp; /* the shell's own socket counters */
+  /* The peer history, NULL when the daemon runs without one. Not const:
+   * reading it writes its pending changes first. */
+  sc_store *store;
+  const char *const *group_names; /* by group index, |ngroup_names| */
+  size_t ngroup_names;
 } sc_stats_view;
 
 /* Fills |view| with the current state; |user| is the pointer given to

@@ -6,27 +6,6 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-cases=0
-
-# expect_usage_error PATTERN ARG...: stratocastd ARG... must exit 2 with one
-# stderr line matching the extended regex PATTERN. The timeout turns a
-# daemon that wrongly starts into a failure instead of a hang.
-expect_usage_error() {
-  local pattern=$1 status=0 lines
-  shift
-  timeout 10 "$STRATOCASTD" "$@" >"$sc_tmp/out" 2>"$sc_tmp/err" || status=$?
-  lines=$(wc -l <"$sc_tmp/err")
-  if [ "$status" -ne 2 ] || [ "$lines" -ne 1 ] ||
-    ! grep -Eq -- "$pattern" "$sc_tmp/err"; then
-    echo "stratocastd $*" >&2
-    echo "exit $status, $lines stderr lines:" >&2
-    cat "$sc_tmp/err" >&2
-    fail "expected exit 2 and one line matching '$pattern'"
-  fi
-  note "exit 2: $(cat "$sc_tmp/err")"
-  cases=$((cases + 1))
-}
-
 # Fresh paths per case so that one case cannot leak into the next.
 n=0
 fresh() {
@@ -108,6 +87,33 @@ fresh
 expect_usage_error "^stratocastd: --config $sc_tmp/missing\.conf: cannot open" \
   --config "$sc_tmp/missing.conf" --listen 127.0.0.1:0
 
+# ---- group specs: the core judges them --------------------------------------
+fresh
+expect_usage_error "^stratocastd: --group demo\?features=all: group given twice" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --group 'demo?features=all'
+fresh
+nine=()
+for g in 1 2 3 4 5 6 7 8 9; do
+  nine+=(--group "g$g")
+done
+expect_usage_error "^stratocastd: --group g9: too many groups \(at most 8\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" "${nine[@]}"
+fresh
+# The secret never appears in a message, even in a spec that is refused.
+expect_usage_error \
+  "^stratocastd: --group club\?secret=\*\*\*&bogus=1: malformed group spec" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group 'club?secret=hunter2&bogus=1'
+! grep -q hunter2 "$sc_tmp/err" || fail "a group secret was printed"
+fresh
+printf 'listen = 127.0.0.1:0\ngroup = demo\ngroup = demo?features=none,x\n' >"$cfg"
+expect_usage_error \
+  "^stratocastd: $cfg:3: group demo\?features=none,x: malformed group spec" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+# Groups are checked before the history is opened.
+[ ! -e "$state/history.db" ] || fail "a refused --group created history.db"
+
 # ---- state directory and identity -------------------------------------------
 fresh
 mkdir -p "$(dirname "$state")"
@@ -172,4 +178,4 @@ unset "sc_pid[cfg]"
 "$STRATOCTL" --help | grep -q 'show sessions' || fail "stratoctl --help"
 "$STRATOCTL" --version | grep -Eq '^stratoctl [0-9]' || fail "stratoctl --version"
 note "--help and --version exit 0"
-note "PASS bad_args ($cases bad starts)"
+note "PASS bad_args ($sc_usage_errors bad starts)"

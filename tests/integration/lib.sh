@@ -90,6 +90,26 @@ stop_node() {
   note "node $name stopped cleanly"
 }
 
+# expect_usage_error PATTERN ARG...: stratocastd ARG... must exit 2 with one
+# stderr line matching the extended regex PATTERN. The timeout turns a
+# daemon that wrongly starts into a failure instead of a hang.
+sc_usage_errors=0
+expect_usage_error() {
+  local pattern=$1 status=0 lines
+  shift
+  timeout 10 "$STRATOCASTD" "$@" >"$sc_tmp/out" 2>"$sc_tmp/err" || status=$?
+  lines=$(wc -l <"$sc_tmp/err")
+  if [ "$status" -ne 2 ] || [ "$lines" -ne 1 ] ||
+    ! grep -Eq -- "$pattern" "$sc_tmp/err"; then
+    echo "stratocastd $*" >&2
+    echo "exit $status, $lines stderr lines:" >&2
+    cat "$sc_tmp/err" >&2
+    fail "expected exit 2 and one line matching '$pattern'"
+  fi
+  note "exit 2: $(cat "$sc_tmp/err")"
+  sc_usage_errors=$((sc_usage_errors + 1))
+}
+
 # dump_logs: print every node's log (on failure, for the test log).
 dump_logs() {
   local f

@@ -22,7 +22,7 @@ raw() {
   ' "$(sock_path "$1")" "$2"
 }
 
-start_node A
+start_node A --group demo
 sock=$(sock_path A)
 
 # ---- permissions ----------------------------------------------------------
@@ -34,7 +34,8 @@ mode=$(stat -c %a "$(dirname "$sock")")
 note "socket 600 in a 700 directory"
 
 # ---- JSON answers ---------------------------------------------------------
-for cmd in "show info" "show sessions" "help"; do
+for cmd in "show info" "show sessions" "show groups" "show neighbors" \
+  "show history" "help"; do
   # shellcheck disable=SC2086 # split the command into words on purpose
   out=$(ctl A $cmd)
   [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "'$cmd' is not one line"
@@ -52,9 +53,22 @@ ctl A show info | jq -e '
 ' >/dev/null || fail "show info lacks fields: $(ctl A show info)"
 ctl A show sessions | jq -e 'type == "array" and length == 0' >/dev/null ||
   fail "show sessions of a lone node is not []"
-ctl A help | jq -e '.commands | index("show info") and index("metrics")' \
+ctl A show groups | jq -e '
+  length == 1 and (.[0] | .name == "demo"
+  and (.group_id | test("^[0-9a-f]{64}$")) and (.address | test("^[0-9a-f]{64}$"))
+  and .features == ["multicast", "posting", "routing", "replication"]
+  and .has_secret == false and .members_known == 0 and .neighbors == 0
+  and (.estimated_members | type == "number") and (.target | type == "number")
+  and has("hellos_refused") and has("reports_sent") and has("sheds"))
+' >/dev/null || fail "show groups: $(ctl A show groups)"
+ctl A show neighbors | jq -e '. == []' >/dev/null ||
+  fail "show neighbors of a lone node is not []"
+ctl A show history | jq -e '. == []' >/dev/null ||
+  fail "show history of a new node is not []"
+ctl A help | jq -e '.commands | index("show info") and index("metrics")
+  and index("show groups") and index("show neighbors") and index("show history")' \
   >/dev/null || fail "help does not list the commands"
-note "show info, show sessions and help answer one-line JSON"
+note "show info, sessions, groups, neighbors, history and help answer one-line JSON"
 
 # ---- unknown command ------------------------------------------------------
 status=0
@@ -77,9 +91,9 @@ bad=$(printf '%s\n' "$metrics" | grep '^#' |
 [ -z "$bad" ] || fail "bad comment lines in metrics: $bad"
 for name in $(printf '%s\n' "$metrics" | grep -v '^#' | sed 's/[{ ].*//' |
   sort -u); do
-  printf '%s\n' "$metrics" | grep -q "^# HELP $name " ||
+  grep -q "^# HELP $name " <<<"$metrics" ||
     fail "metric $name has no # HELP"
-  printf '%s\n' "$metrics" | grep -Eq "^# TYPE $name (counter|gauge)$" ||
+  grep -Eq "^# TYPE $name (counter|gauge)$" <<<"$metrics" ||
     fail "metric $name has no # TYPE"
 done
 for want in 'stratocast_info{version="' stratocast_uptime_seconds \
@@ -96,12 +110,19 @@ for want in 'stratocast_info{version="' stratocast_uptime_seconds \
   stratocast_cookie_challenges_sent_total stratocast_sessions_replaced_total \
   stratocast_sessions_timed_out_total stratocast_path_migrations_total \
   stratocast_packets_lost_total stratocast_packets_retransmitted_total \
-  stratocast_rtt_seconds; do
-  printf '%s\n' "$metrics" | grep -qF "$want" || fail "metrics lacks $want"
+  stratocast_rtt_seconds 'stratocast_group_members_known{group="' \
+  stratocast_group_estimated_members stratocast_group_neighbors \
+  stratocast_group_neighbor_target stratocast_group_hellos_refused_total \
+  stratocast_group_sheds_total stratocast_history_flushes_total \
+  stratocast_history_flush_errors_total stratocast_history_pending; do
+  grep -qF "$want" <<<"$metrics" || fail "metrics lacks $want"
 done
-if printf '%s\n' "$metrics" | grep -v '^#' | grep -Eq '\{[^}]*peer'; then
+if grep -v '^#' <<<"$metrics" | grep -Eq '\{[^}]*peer'; then
   fail "metrics have a peer label"
 fi
+gid=$(ctl A show groups | jq -r '.[0].group_id')
+grep -q "^stratocast_group_neighbors{group=\"${gid:0:16}\"} 0$" <<<"$metrics" ||
+  fail "the group label is not the ID's first 16 hex characters"
 note "metrics: $(printf '%s\n' "$metrics" | grep -vc '^#') samples in the text format"
 
 # ---- several commands on one connection -----------------------------------
