@@ -14,6 +14,7 @@
 
 #include "fuzz_common.h"
 #include "sc_macro.h"
+#include "sc_meshmsg.h"
 #include "sc_packet.h"
 
 static void check(int ok) {
@@ -49,6 +50,25 @@ static void decode_chunks(const uint8_t *data, size_t len) {
   }
 }
 
+/* The mesh messages' bodies (doc/protocol.md §11.3). */
+static void decode_mesh(const uint8_t *data, size_t len) {
+  sc_hello_msg h;
+  sc_mreq_msg q;
+  sc_members_msg m;
+  sc_neighbor_msg nb;
+  sc_intro_msg in;
+  sc_hello_read(&h, data, len);
+  sc_mreq_read(&q, data, len);
+  if (sc_members_read(&m, data, len) == 0) {
+    check(m.n <= SC_MEMBERS_MAX);
+  }
+  if (sc_neighbor_read(&nb, data, len) == 0) {
+    check(nb.chosen <= 1);
+  }
+  sc_intro_request_read(&in, data, len);
+  sc_intro_read(&in, data, len);
+}
+
 static void decode_all(const uint8_t *data, size_t len) {
   sc_pkt pkt;
   sc_hs_payload hp;
@@ -62,6 +82,7 @@ static void decode_all(const uint8_t *data, size_t len) {
   }
   sc_hs_payload_read(&hp, data, len);
   decode_chunks(data, len);
+  decode_mesh(data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
