@@ -301,8 +301,10 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   send_report(node, g, s, &m->gaddr, now);
 }
 
+static void enforce_quota(sc_node *node, sc_mgroup *g, uint64_t now);
+
 static void on_neighbor(sc_node *node, sc_session *s, const uint8_t *body,
-                        size_t len) {
+                        size_t len, uint64_t now) {
   sc_neighbor_msg nb;
   sc_mgroup *g;
   sc_member *m;
@@ -315,6 +317,9 @@ static void on_neighbor(sc_node *node, sc_session *s, const uint8_t *body,
   if (m != NULL && m->peer_chose != nb.chosen) {
     m->peer_chose = nb.chosen;
     g->dirty = 1;
+    if (nb.chosen && !m->chosen) {
+      enforce_quota(node, g, now); /* §11.5, at once */
+    }
   }
 }
 
@@ -543,7 +548,7 @@ int sc_mesh_on_message(sc_node *node, sc_session *s, uint64_t kind,
     on_members(node, s, body, len, now);
     break;
   case SC_MSG_NEIGHBOR:
-    on_neighbor(node, s, body, len);
+    on_neighbor(node, s, body, len, now);
     break;
   case SC_MSG_INTRODUCE_REQUEST:
     on_intro_request(node, s, body, len, now);
@@ -620,8 +625,11 @@ static void estimate(sc_mgroup *g, uint64_t now) {
   size_t idx[16], n = nearest(g, &g->self, NULL, idx, 16, now);
   sc_ring_addr d;
   double frac, est;
-  if (n == 0) {
-    g->estimate = 1;
+  if (n < 16) {
+    /* Fewer than 16 members known: reports spread everything near a node,
+     * so a group this small is one we know whole; density would only add
+     * noise (one neighbour close by would claim a crowd). */
+    g->estimate = n + 1;
     return;
   }
   sc_ring_distance(&d, &g->self, &g->m[idx[n - 1]].gaddr);
@@ -723,6 +731,29 @@ static uint64_t link_rtt(const sc_node *node, const sc_member *m) {
   return s != NULL && s->rtt.has_sample ? s->rtt.smoothed : UINT64_MAX;
 }
 
+/* The RTT a member is expected to have: measured on its link, or, for a
+ * reliable peer remembered from an earlier run (score of at least half),
+ * the RTT the history recorded (§11.6). UINT64_MAX when unknown. */
+static uint64_t expected_rtt(const sc_node *node, const sc_member *m,
+                             uint64_t now) {
+  size_t i;
+  if (m->sid != 0) {
+    return link_rtt(node, m);
+  }
+  if (!candidate(m, now)) {
+    return UINT64_MAX;
+  }
+  for (i = 0; i < node->mesh.nknown; i++) {
+    const sc_known_peer *k = &node->mesh.known[i];
+    if (id64_of(k->peer_id) == m->id64 &&
+        memcmp(k->peer_id, m->peer_id, SC_PEER_ID_LEN) == 0) {
+      return k->rtt_ns != 0 && k->score_permille >= 500 ? k->rtt_ns
+                                                        : UINT64_MAX;
+    }
+  }
+  return UINT64_MAX;
+}
+
 static void pick_latency(sc_node *node, pick *p, size_t k) {
   sc_mgroup *g = p->g;
   size_t taken;
@@ -732,10 +763,10 @@ static void pick_latency(sc_node *node, pick *p, size_t k) {
     size_t i;
     for (i = 0; i < g->n; i++) {
       uint64_t r;
-      if (p->bits[i] != 0 || g->m[i].sid == 0 || prefix_full(p, &g->m[i])) {
+      if (p->bits[i] != 0 || prefix_full(p, &g->m[i])) {
         continue;
       }
-      r = link_rtt(node, &g->m[i]);
+      r = expected_rtt(node, &g->m[i], p->now);
       if (r < br) {
         best = (long)i;
         br = r;
@@ -883,6 +914,7 @@ static void rebuild(sc_node *node, sc_mgroup *g, uint64_t now) {
   }
   g->dirty = 0;
   g->next_rebuild = now + REBUILD_SLOW;
+  enforce_quota(node, g, now);
   /* A connection held back by may_connect must not wait for the slow
    * period. */
   for (i = 0; i < g->n; i++) {

@@ -314,6 +314,11 @@ static void report_per_node(sc_json *j, const sim *s, const node_end *e) {
       kv(j, "group_target", gi.target);
       kv(j, "group_estimate", gi.estimated_members);
       kv(j, "group_members_known", gi.members_known);
+      sc_neighbor_info nb[256];
+      size_t cnt = sc_node_neighbors(nd->core, 0, nb, 256), acc = 0;
+      for (size_t q = 0; q < cnt && q < 256; q++)
+        acc += nb[q].reasons == SC_NB_ACCEPTED;
+      kv(j, "group_accepted_only", acc);
     }
     sc_json_obj_end(j);
   }
