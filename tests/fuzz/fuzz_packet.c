@@ -16,6 +16,7 @@
 #include "sc_macro.h"
 #include "sc_meshmsg.h"
 #include "sc_packet.h"
+#include "sc_stream.h"
 
 static void check(int ok) {
   if (!ok) {
@@ -69,6 +70,19 @@ static void decode_mesh(const uint8_t *data, size_t len) {
   sc_intro_read(&in, data, len);
 }
 
+/* Stream fragments and manifests (doc/protocol.md §12). */
+static void decode_stream(const uint8_t *data, size_t len) {
+  sc_frag f;
+  sc_manifest man;
+  if (sc_frag_read(&f, data, len) == 0) {
+    check(f.payload + f.payload_len == data + len);
+  }
+  if (sc_manifest_read(&man, data, len) == 0) {
+    check(man.count >= 1 && man.count <= SC_STREAM_BLOCK);
+    check(man.first % SC_STREAM_BLOCK == 0);
+  }
+}
+
 static void decode_all(const uint8_t *data, size_t len) {
   sc_pkt pkt;
   sc_hs_payload hp;
@@ -83,6 +97,7 @@ static void decode_all(const uint8_t *data, size_t len) {
   sc_hs_payload_read(&hp, data, len);
   decode_chunks(data, len);
   decode_mesh(data, len);
+  decode_stream(data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -115,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 
-/* ---- seeds ---------------------------------------------------------------- */
+/* ---- seeds ----------------------------------------------------------------
+ */
 
 static void chunk_rec(uint8_t *buf, size_t *len, uint8_t type,
                       const uint8_t *body, size_t blen) {
