@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "codec_checks.h"
 #include "sc_replay.h"
 #include "stratocast.h"
 
@@ -203,18 +204,6 @@ typedef struct model {
   uint8_t seen[MODEL_SPAN];
 } model;
 
-static uint64_t rng_state;
-
-static uint64_t rng(void) {
-  /* xorshift64*: deterministic across platforms. */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * UINT64_C(2685821657736338717);
-}
-
-static uint64_t rng_below(uint64_t n) { return rng() % n; }
-
 static int model_check(const model *m, uint64_t off) {
   if (m->seen[off] || (m->any && off + W < m->top)) {
     return SC_ERR_REPLAY;
@@ -297,7 +286,7 @@ static void run_model(uint64_t base, uint64_t seed) {
   unsigned ops = 0, accepted = 0, i;
   ck_assert_ptr_nonnull(m);
   m->base = base;
-  rng_state = seed;
+  rng_seed(seed);
   for (;;) {
     uint64_t off = pick(m);
     int want, got;

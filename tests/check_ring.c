@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "codec_checks.h"
 #include "sc_ring.h"
 
 #define RUNS 20000
@@ -73,16 +74,6 @@ static sc_ring_addr dist(sc_ring_addr a, sc_ring_addr b) {
   sc_ring_addr r;
   sc_ring_distance(&r, &a, &b);
   return r;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng(void) {
-  /* xorshift64*: deterministic across platforms. */
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * UINT64_C(2685821657736338717);
 }
 
 /* A random address in the low |len| bytes. Some bytes are forced to 0x00
@@ -255,7 +246,7 @@ END_TEST
 
 START_TEST(test_offset_every_k) {
   unsigned k, n;
-  rng_state = UINT64_C(0x0ff5e7);
+  rng_seed(UINT64_C(0x0ff5e7));
   for (n = 0; n < 64; n++) {
     sc_ring_addr a = rand_addr(SC_RING_LEN);
     for (k = 1; k <= 256; k++) {
@@ -345,7 +336,7 @@ static void check_low_pair(const sc_ring_addr *a, const sc_ring_addr *b) {
 
 START_TEST(test_random_low128) {
   int n;
-  rng_state = UINT64_C(0x5eed0128);
+  rng_seed(UINT64_C(0x5eed0128));
   for (n = 0; n < RUNS; n++) {
     sc_ring_addr a = rand_addr(16), b = rand_addr(16), t = rand_addr(16);
     u128 x = to_u128(&a), y = to_u128(&b), z = to_u128(&t);
@@ -363,7 +354,7 @@ END_TEST
 START_TEST(test_random_identities) {
   sc_ring_addr half = pow2(255);
   int n;
-  rng_state = UINT64_C(0x5eed0256);
+  rng_seed(UINT64_C(0x5eed0256));
   for (n = 0; n < RUNS; n++) {
     sc_ring_addr a = rand_addr(SC_RING_LEN), b = rand_addr(SC_RING_LEN);
     sc_ring_addr c = rand_addr(SC_RING_LEN), r, s, d;
@@ -409,7 +400,7 @@ END_TEST
  * them, on both sides of random targets and across zero. */
 START_TEST(test_random_ties) {
   int n;
-  rng_state = UINT64_C(0x5eed71e5);
+  rng_seed(UINT64_C(0x5eed71e5));
   for (n = 0; n < RUNS; n++) {
     sc_ring_addr t = rand_addr(SC_RING_LEN), x = rand_addr(SC_RING_LEN);
     sc_ring_addr a = add(t, x), b = sub(t, x);
@@ -455,7 +446,7 @@ static sc_ring_addr top53(sc_ring_addr d) {
 
 START_TEST(test_fraction_random) {
   int n;
-  rng_state = UINT64_C(0x5eedf4ac);
+  rng_seed(UINT64_C(0x5eedf4ac));
   for (n = 0; n < RUNS; n++) {
     sc_ring_addr a = rand_addr(1 + (size_t)(rng() % SC_RING_LEN));
     sc_ring_addr b = rand_addr(SC_RING_LEN), r, e;

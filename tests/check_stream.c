@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "check_main.h"
+#include "codec_checks.h"
 #include "sc_stream.h"
 #include "sc_wire.h"
 #include "stratocast.h"
@@ -48,19 +49,6 @@ static void setup(void) {
   crypto_sign_seed_keypair(pk2, sk2, seed);
   ck_assert_int_eq(sc_stream_id(sid, pk, "live", 4), 0);
 }
-
-/* A small xorshift64* generator, so that the robustness test is the same
- * on every run. */
-static uint64_t rng_state;
-
-static uint64_t rng(void) {
-  rng_state ^= rng_state >> 12;
-  rng_state ^= rng_state << 25;
-  rng_state ^= rng_state >> 27;
-  return rng_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static size_t rng_below(size_t n) { return (size_t)(rng() % n); }
 
 /* Encodes a fragment of stream |id| into |buf| and returns its length. */
 static size_t frag_encode(uint8_t *buf, size_t cap, const uint8_t *id,
@@ -572,7 +560,7 @@ START_TEST(test_robustness) {
   uint8_t buf[ROBUST_MAX_LEN];
   block b;
   size_t it;
-  rng_state = UINT64_C(0x9e3779b97f4a7c15);
+  rng_seed(UINT64_C(0x9e3779b97f4a7c15));
   block_make(&b, 16, SC_STREAM_BLOCK);
   for (it = 0; it < ROBUST_ITERATIONS; it++) {
     size_t len = robust_input(buf, &b);
