@@ -110,12 +110,13 @@ static sc_member *member_by_sid(sc_mgroup *g, uint32_t sid) {
   return NULL;
 }
 
-static void send_msg(sc_node *node, sc_session *s, uint64_t kind,
-                     const sc_wr *w, int rv, uint64_t now) {
+static void update_joined(sc_node *node);
+
+static void send_msg(sc_session *s, uint64_t kind, const sc_wr *w, int rv,
+                     uint64_t now) {
   if (rv == 0 && sc_session_is_usable(s)) {
     sc_session_send_msg(s, kind, w->buf, w->len, now);
   }
-  (void)node;
 }
 
 /* ---- the member table ----------------------------------------------------
@@ -220,7 +221,7 @@ static void send_hello(sc_node *node, sc_mgroup *g, sc_session *s,
                    node->peer_id);
   }
   sc_wr_init(&w, body, sizeof(body));
-  send_msg(node, s, SC_MSG_GROUP_HELLO, &w, sc_hello_write(&w, &h), now);
+  send_msg(s, SC_MSG_GROUP_HELLO, &w, sc_hello_write(&w, &h), now);
 }
 
 void sc_mesh_on_up(sc_node *node, sc_session *s, uint64_t now) {
@@ -254,10 +255,11 @@ void sc_mesh_on_down(sc_node *node, sc_session *s, uint64_t now) {
       }
     }
   }
+  update_joined(node);
 }
 
-static void send_report(sc_node *node, sc_mgroup *g, sc_session *s,
-                        const sc_ring_addr *target, uint64_t now);
+static void send_report(sc_mgroup *g, sc_session *s, const sc_ring_addr *target,
+                        uint64_t now);
 
 /* §11.3.1: a valid HELLO for a joined group makes |s| a member link. */
 static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
@@ -298,7 +300,7 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   m->told = 2;
   g->dirty = 1;
   /* §11.2: a newcomer learns at once who is near its address. */
-  send_report(node, g, s, &m->gaddr, now);
+  send_report(g, s, &m->gaddr, now);
 }
 
 static void enforce_quota(sc_node *node, sc_mgroup *g, uint64_t now);
@@ -405,8 +407,8 @@ static void add_entry(sc_members_msg *msg, const sc_member *m, uint64_t now) {
 }
 
 /* §11.3.3: the members nearest |target| and near its lookup offsets. */
-static void send_report(sc_node *node, sc_mgroup *g, sc_session *s,
-                        const sc_ring_addr *target, uint64_t now) {
+static void send_report(sc_mgroup *g, sc_session *s, const sc_ring_addr *target,
+                        uint64_t now) {
   sc_members_msg msg;
   size_t idx[REPORT_NEAR], n, i;
   unsigned k, nk = lookups(g);
@@ -426,7 +428,7 @@ static void send_report(sc_node *node, sc_mgroup *g, sc_session *s,
     }
   }
   sc_wr_init(&w, body, sizeof(body));
-  send_msg(node, s, SC_MSG_MEMBERS, &w, sc_members_write(&w, &msg), now);
+  send_msg(s, SC_MSG_MEMBERS, &w, sc_members_write(&w, &msg), now);
   g->st.reports_sent++;
 }
 
@@ -479,7 +481,7 @@ static void on_members_request(sc_node *node, sc_session *s,
   }
   g = group_by_id(node, q.group_id);
   if (g != NULL && member_by_sid(g, s->local_sid) != NULL) {
-    send_report(node, g, s, &q.target, now);
+    send_report(g, s, &q.target, now);
   }
 }
 
@@ -517,7 +519,7 @@ static void on_intro_request(sc_node *node, sc_session *s, const uint8_t *body,
   memcpy(fwd.peer_id, s->peer_id, SC_PEER_ID_LEN);
   fwd.addr = s->addr;
   sc_wr_init(&w, buf, sizeof(buf));
-  send_msg(node, t, SC_MSG_INTRODUCE, &w, sc_intro_write(&w, &fwd), now);
+  send_msg(t, SC_MSG_INTRODUCE, &w, sc_intro_write(&w, &fwd), now);
 }
 
 static void on_intro(sc_node *node, sc_session *s, const uint8_t *body,
@@ -559,6 +561,7 @@ int sc_mesh_on_message(sc_node *node, sc_session *s, uint64_t kind,
   default:
     return 0;
   }
+  update_joined(node);
   return 1;
 }
 
@@ -832,7 +835,7 @@ static void tell(sc_node *node, sc_mgroup *g, sc_member *m, uint64_t now) {
   memcpy(nb.group_id, g->spec.id, SC_GROUP_ID_LEN);
   nb.chosen = chosen;
   sc_wr_init(&w, body, sizeof(body));
-  send_msg(node, s, SC_MSG_NEIGHBOR, &w, sc_neighbor_write(&w, &nb), now);
+  send_msg(s, SC_MSG_NEIGHBOR, &w, sc_neighbor_write(&w, &nb), now);
   m->told = chosen;
 }
 
@@ -863,8 +866,8 @@ static void introduce(sc_node *node, sc_member *m, uint64_t now) {
   }
   memcpy(q.peer_id, m->peer_id, SC_PEER_ID_LEN);
   sc_wr_init(&w, body, sizeof(body));
-  send_msg(node, via, SC_MSG_INTRODUCE_REQUEST, &w,
-           sc_intro_request_write(&w, &q), now);
+  send_msg(via, SC_MSG_INTRODUCE_REQUEST, &w, sc_intro_request_write(&w, &q),
+           now);
 }
 
 /* Two members that choose each other would both connect and then drop one
@@ -935,7 +938,7 @@ static void report_all(sc_node *node, sc_mgroup *g, uint64_t now) {
   for (i = 0; i < g->n; i++) {
     sc_session *s = g->m[i].sid ? sc_node_session(node, g->m[i].sid) : NULL;
     if (s != NULL && sc_session_is_usable(s)) {
-      send_report(node, g, s, &g->m[i].gaddr, now);
+      send_report(g, s, &g->m[i].gaddr, now);
     }
   }
 }
@@ -1076,9 +1079,11 @@ void sc_mesh_on_timer(sc_node *node, uint64_t now) {
       g->next_report = now + jittered(node, REPORT_INTERVAL);
     }
   }
+  update_joined(node);
   if (mh->ngroups > 0 && now >= mh->next_sweep) {
     shed(node, now);
     mh->next_sweep = now + REBUILD_FAST;
+    update_joined(node);
   }
   if (!node->closing) {
     rejoin(node, now);
@@ -1102,7 +1107,9 @@ uint64_t sc_mesh_deadline(const sc_node *node) {
   return d;
 }
 
-int sc_mesh_is_joined(const sc_node *node) {
+/* Whether every group has a neighbour: scanned only where links or
+ * choices change, and cached, because the node asks after every datagram. */
+static int joined_now(const sc_node *node) {
   size_t i, j;
   if (node->mesh.ngroups == 0) {
     return 0;
@@ -1119,6 +1126,12 @@ int sc_mesh_is_joined(const sc_node *node) {
   }
   return 1;
 }
+
+static void update_joined(sc_node *node) {
+  node->mesh.joined = joined_now(node);
+}
+
+int sc_mesh_is_joined(const sc_node *node) { return node->mesh.joined; }
 
 /* ---- the public face -----------------------------------------------------
  */
@@ -1157,6 +1170,7 @@ int sc_node_join_group(sc_node *node, const char *spec, uint64_t now) {
       send_hello(node, g, node->sessions[i], now);
     }
   }
+  update_joined(node);
   sc_node_refresh_expiry(node);
   return (int)(mh->ngroups - 1);
 }

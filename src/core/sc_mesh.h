@@ -70,6 +70,7 @@ typedef struct sc_mesh {
   size_t known_next;   /* round-robin position for rejoining */
   uint64_t rejoin_at;  /* next attempt through remembered peers */
   uint64_t next_sweep; /* next check for sessions no group needs */
+  int joined;          /* cached sc_mesh_is_joined */
 } sc_mesh;
 
 /* Hooks the node calls. */
@@ -83,7 +84,8 @@ int sc_mesh_on_message(sc_node *node, struct sc_session *s, uint64_t kind,
 void sc_mesh_on_timer(sc_node *node, uint64_t now);
 uint64_t sc_mesh_deadline(const sc_node *node);
 /* sc_mesh_is_joined returns nonzero when every joined group has a
- * neighbour: the bootstrap peers may then rest. */
+ * neighbour: the bootstrap peers may then rest. The answer is cached and
+ * refreshed by the hooks above, where links and choices change. */
 int sc_mesh_is_joined(const sc_node *node);
 
 #endif /* SC_MESH_H */
