@@ -71,6 +71,10 @@ START_TEST(test_secret_group) {
   /* Node 2 knows the group ID but not the secret. */
   tn_connect(net, 2, 0);
   tn_run(net, 2 * SC_SEC);
+  /* Node 0's introductions must not name its group's members to an
+   * outsider: node 2 never hears of node 1. */
+  ck_assert_ptr_null(sc_node_session_with(
+      tn_get(net, 2)->node, sc_node_peer_id(tn_get(net, 1)->node)));
   sc_group_info before = group_of(0, 0);
   sc_hello_msg h;
   uint8_t body[128];

@@ -339,6 +339,11 @@ static void send_peers(sc_node *node, sc_session *s, uint64_t now) {
   uint8_t body[SC_MSG_MAX];
   size_t i, n = 0;
   sc_wr w;
+  /* §6.4.1: a group member's peers are its groups' members, which only
+   * proved members may learn (§11.2). */
+  if (node->mesh.ngroups > 0) {
+    return;
+  }
   for (i = 0; i < node->nsessions && n < SC_PEERS_MAX; i++) {
     const sc_session *o = node->sessions[i];
     if (o == s || !sc_session_is_usable(o) || !o->has_peer_id ||
