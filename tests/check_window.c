@@ -158,12 +158,23 @@ static sc_window *win_new(void) {
   return w;
 }
 
-static int add_frag(sc_window *w, const block *b, unsigned i) {
-  return sc_window_add_fragment(w, b->frag[i], b->len[i]);
+static int add_frag(sc_window *w, const block *b, size_t i) {
+  return sc_window_add_fragment(w, b->frag[i], b->len[i], 7, 0);
+}
+
+/* Adds a manifest; |*released| learns how many fragments it released. */
+static int man_bytes(sc_window *w, const uint8_t *data, size_t len,
+                     size_t *released) {
+  sc_window_release rel;
+  int rv = sc_window_add_manifest(w, data, len, 0, &rel);
+  if (released != NULL) {
+    *released = rv == SC_WIN_ACCEPTED ? rel.n : 0;
+  }
+  return rv;
 }
 
 static int add_man(sc_window *w, const block *b, size_t *released) {
-  return sc_window_add_manifest(w, b->man, b->man_len, released);
+  return man_bytes(w, b->man, b->man_len, released);
 }
 
 /* ---- tests ----------------------------------------------------------------
@@ -232,14 +243,53 @@ START_TEST(test_pending_released) {
   sc_window_get_stats(w, &st);
   ck_assert_uint_eq(st.pending_released, 5);
   ck_assert_uint_eq(st.fragments_held, 5);
-  /* Seqs the short block does not list are forgeries. */
+  /* Seqs past the short block belong to a later block: they wait. */
   {
     uint8_t buf[FRAG_CAP];
     size_t len = frag_encode(buf, sid, 7, "seven");
-    ck_assert_int_eq(sc_window_add_fragment(w, buf, len), SC_WIN_FORGED);
+    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0),
+                     SC_WIN_PENDING);
   }
   sc_window_del(w);
   ck_assert_uint_eq(cm.live, 0);
+}
+END_TEST
+
+/* Blocks start anywhere: short flushed blocks follow each other with no
+ * hole in the seqs, and each fragment is checked against its own block. */
+START_TEST(test_unaligned_blocks) {
+  sc_window *w = win_new();
+  block a, b, c;
+  size_t released = 0, i, len;
+  publish(&a, sid, sk, 0, 5);
+  publish(&b, sid, sk, 5, 3);
+  publish(&c, sid, sk, 8, SC_STREAM_BLOCK);
+  ck_assert_int_eq(add_frag(w, &b, 2), SC_WIN_PENDING);
+  ck_assert_int_eq(add_frag(w, &c, 0), SC_WIN_PENDING);
+  ck_assert_int_eq(add_man(w, &b, &released), SC_WIN_ACCEPTED);
+  ck_assert_uint_eq(released, 1); /* seq 7, not seq 8 of the next block */
+  ck_assert(sc_window_has(w, 7));
+  ck_assert(sc_window_pending(w, 8));
+  ck_assert_ptr_null(sc_window_manifest(w, 4, &len));
+  ck_assert_ptr_null(sc_window_manifest(w, 8, &len));
+  ck_assert_ptr_nonnull(sc_window_manifest(w, 5, &len));
+  ck_assert_int_eq(add_man(w, &a, &released), SC_WIN_ACCEPTED);
+  ck_assert_int_eq(add_man(w, &c, &released), SC_WIN_ACCEPTED);
+  ck_assert_uint_eq(released, 1);
+  for (i = 0; i < 5; i++) {
+    ck_assert_int_eq(add_frag(w, &a, i), SC_WIN_ACCEPTED);
+  }
+  /* A's fragment 4 is not b's first: each block checks its own. */
+  ck_assert_int_eq(add_frag(w, &b, 0), SC_WIN_ACCEPTED);
+  ck_assert_int_eq(sc_window_add_fragment(w, a.frag[4], a.len[4], 7, 0),
+                   SC_WIN_DUPLICATE);
+  /* frag_encode flags seqs that are multiples of 16 as keyframes. */
+  ck_assert_uint_eq(sc_window_keyframe(w), 0);
+  for (i = 1; i < SC_STREAM_BLOCK; i++) {
+    ck_assert_int_eq(add_frag(w, &c, i), SC_WIN_ACCEPTED);
+  }
+  ck_assert_uint_eq(sc_window_keyframe(w), 16);
+  sc_window_del(w);
 }
 END_TEST
 
@@ -248,19 +298,34 @@ START_TEST(test_forged_fragments) {
   block b, other;
   sc_window_stats st;
   uint8_t bad[FRAG_CAP];
-  size_t released = 0, len;
+  size_t len;
   publish(&b, sid, sk, 0, SC_STREAM_BLOCK);
   /* Before the manifest: a flipped payload bit waits, then is dropped. */
   memcpy(bad, b.frag[3], b.len[3]);
   bad[b.len[3] - 1] ^= 1;
-  ck_assert_int_eq(sc_window_add_fragment(w, bad, b.len[3]), SC_WIN_PENDING);
+  ck_assert_int_eq(sc_window_add_fragment(w, bad, b.len[3], 9, 100),
+                   SC_WIN_PENDING);
   ck_assert_int_eq(add_frag(w, &b, 4), SC_WIN_PENDING);
-  ck_assert_int_eq(add_man(w, &b, &released), SC_WIN_ACCEPTED);
-  ck_assert_uint_eq(released, 1);
+  ck_assert(sc_window_pending(w, 3));
+  ck_assert(!sc_window_pending(w, 5));
+  {
+    sc_window_release rel;
+    ck_assert_int_eq(sc_window_add_manifest(w, b.man, b.man_len, 500, &rel),
+                     SC_WIN_ACCEPTED);
+    /* The manifest names who sent the forgery and what it released. */
+    ck_assert_uint_eq(rel.n, 1);
+    ck_assert_uint_eq(rel.seq[0], 4);
+    ck_assert_uint_eq(rel.nforged, 1);
+    ck_assert_uint_eq(rel.forged_src[0], 9);
+  }
+  ck_assert_uint_eq(sc_window_arrival(w, 4), 500);
+  ck_assert_uint_eq(sc_window_arrival(w, 3), UINT64_MAX);
+  ck_assert(!sc_window_pending(w, 3));
   ck_assert(!sc_window_has(w, 3));
   ck_assert(sc_window_has(w, 4));
   /* After it: refused at once; the real one still gets in. */
-  ck_assert_int_eq(sc_window_add_fragment(w, bad, b.len[3]), SC_WIN_FORGED);
+  ck_assert_int_eq(sc_window_add_fragment(w, bad, b.len[3], 7, 0),
+                   SC_WIN_FORGED);
   ck_assert_int_eq(add_frag(w, &b, 3), SC_WIN_ACCEPTED);
   /* A forger's own block for our stream ID, signed with its key. */
   publish(&other, sid, sk2, 0, SC_STREAM_BLOCK);
@@ -268,7 +333,7 @@ START_TEST(test_forged_fragments) {
   /* Another stream's fragment. */
   publish(&other, sid2, sk2, 16, SC_STREAM_BLOCK);
   ck_assert_int_eq(add_frag(w, &other, 0), SC_WIN_MALFORMED);
-  ck_assert_int_eq(sc_window_add_fragment(w, bad, 10), SC_WIN_MALFORMED);
+  ck_assert_int_eq(sc_window_add_fragment(w, bad, 10, 7, 0), SC_WIN_MALFORMED);
   ck_assert(!sc_window_has(w, 5));
   ck_assert(!sc_window_has(w, 16));
   sc_window_get_stats(w, &st);
@@ -295,7 +360,7 @@ START_TEST(test_forged_manifest) {
   }
   memcpy(bad, b.man, b.man_len);
   bad[b.man_len - 1] ^= 0x80; /* the signature */
-  ck_assert_int_eq(sc_window_add_manifest(w, bad, b.man_len, &released),
+  ck_assert_int_eq(man_bytes(w, bad, b.man_len, &released),
                    SC_WIN_FORGED);
   ck_assert_uint_eq(released, 0);
   /* The same fragments, listed by a manifest signed with another key. */
@@ -306,7 +371,7 @@ START_TEST(test_forged_manifest) {
   /* Another stream's genuine manifest; bytes that do not decode. */
   publish(&other, sid2, sk2, 16, SC_STREAM_BLOCK);
   ck_assert_int_eq(add_man(w, &other, NULL), SC_WIN_MALFORMED);
-  ck_assert_int_eq(sc_window_add_manifest(w, b.man, b.man_len - 1, NULL),
+  ck_assert_int_eq(man_bytes(w, b.man, b.man_len - 1, NULL),
                    SC_WIN_MALFORMED);
   ck_assert(!sc_window_has(w, 16));
   ck_assert_ptr_null(sc_window_manifest(w, 16, &released));
@@ -347,7 +412,7 @@ START_TEST(test_pending_bound) {
   uint64_t i;
   for (i = 0; i <= SC_WINDOW_PENDING_MAX; i++) {
     len = frag_encode(buf, sid, 1000 + i * 3, "p");
-    ck_assert_int_eq(sc_window_add_fragment(w, buf, len),
+    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0),
                      i < SC_WINDOW_PENDING_MAX ? SC_WIN_PENDING : SC_WIN_FULL);
   }
   sc_window_get_stats(w, &st);
@@ -370,15 +435,15 @@ START_TEST(test_seq_span) {
     ck_assert_int_eq(add_frag(w, &b, i), SC_WIN_ACCEPTED);
   }
   len = frag_encode(buf, sid, UINT64_C(1000000000), "far");
-  ck_assert_int_eq(sc_window_add_fragment(w, buf, len), SC_WIN_STALE);
+  ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0), SC_WIN_STALE);
   /* Genuinely signed, but too far ahead to hold. */
   publish(&far, sid, sk, UINT64_C(1000000000), SC_STREAM_BLOCK);
   ck_assert_int_eq(add_man(w, &far, NULL), SC_WIN_STALE);
   /* The edge of the span is still fine. */
   len = frag_encode(buf, sid, 15 + SC_WINDOW_SEQ_SPAN, "edge");
-  ck_assert_int_eq(sc_window_add_fragment(w, buf, len), SC_WIN_PENDING);
+  ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0), SC_WIN_PENDING);
   len = frag_encode(buf, sid, 16 + SC_WINDOW_SEQ_SPAN, "over");
-  ck_assert_int_eq(sc_window_add_fragment(w, buf, len), SC_WIN_STALE);
+  ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0), SC_WIN_STALE);
   sc_window_del(w);
   ck_assert_uint_eq(cm.live, 0);
 }
@@ -527,6 +592,7 @@ static Suite *window_suite(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_in_order);
   tcase_add_test(tc, test_pending_released);
+  tcase_add_test(tc, test_unaligned_blocks);
   tcase_add_test(tc, test_forged_fragments);
   tcase_add_test(tc, test_forged_manifest);
   tcase_add_test(tc, test_duplicates);

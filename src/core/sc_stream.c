@@ -88,9 +88,10 @@ void sc_frag_hash(uint8_t out[SC_STREAM_HASH_LEN], const uint8_t *data,
   crypto_generichash(out, SC_STREAM_HASH_LEN, data, len, NULL, 0);
 }
 
-/* doc/protocol.md §12.3: 1..16 fragments, starting at a multiple of 16. */
+/* doc/protocol.md §12.3: 1..16 fragments, the last below UINT64_MAX (which
+ * stands for "no seq" in the APIs). */
 static int block_ok(uint64_t first, unsigned count) {
-  return count >= 1 && count <= SC_STREAM_BLOCK && first % SC_STREAM_BLOCK == 0;
+  return count >= 1 && count <= SC_STREAM_BLOCK && first < UINT64_MAX - count + 1;
 }
 
 /* Writes every manifest byte before the signature. */

@@ -24,9 +24,9 @@
  *   count x hash (16) | signature (64)
  * The signature is Ed25519 over "stratocast manifest v1" | every byte of
  * the manifest before the signature. A block covers seqs first ..
- * first + count - 1; blocks start at multiples of SC_STREAM_BLOCK, so
- * first % SC_STREAM_BLOCK == 0, and count may be short only for a flushed
- * block (whose remaining seqs are then never used).
+ * first + count - 1, which must stay below UINT64_MAX. The publisher
+ * closes a block after SC_STREAM_BLOCK fragments or when its flush timer
+ * fires, and the next block starts at the next seq: seqs have no holes.
  */
 #ifndef SC_STREAM_H
 #define SC_STREAM_H
@@ -89,18 +89,19 @@ typedef struct sc_manifest {
 
 /* sc_manifest_sign fills |m->sig| with the publisher's signature using the
  * Ed25519 secret key |sk| (libsodium's 64-byte form). Returns 0 or
- * SC_ERR_INVALID_ARG (count out of range, first not block-aligned). */
+ * SC_ERR_INVALID_ARG (count out of range, or the block runs past the last
+ * seq). */
 int sc_manifest_sign(sc_manifest *m, const uint8_t sk[SC_STREAM_SECRET_LEN]);
 
 /* sc_manifest_verify returns 0 when |m| is well formed and signed by |key|,
  * SC_ERR_CRYPTO when the signature fails, SC_ERR_INVALID_ARG when the
- * count or alignment is wrong. */
+ * block is out of range (as for sc_manifest_sign). */
 int sc_manifest_verify(const sc_manifest *m,
                        const uint8_t key[SC_STREAM_KEY_LEN]);
 
 /* Encoding. The writer returns 0, SC_ERR_BUFFER, or SC_ERR_INVALID_ARG for
- * a bad count or alignment; the reader returns 0 or SC_ERR_MALFORMED (it
- * checks count and alignment and rejects trailing bytes, but not the
+ * a block out of range; the reader returns 0 or SC_ERR_MALFORMED (it
+ * checks the block range and rejects trailing bytes, but not the
  * signature). */
 int sc_manifest_write(sc_wr *w, const sc_manifest *m);
 int sc_manifest_read(sc_manifest *m, const uint8_t *data, size_t len);

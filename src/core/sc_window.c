@@ -3,7 +3,9 @@
  * (doc/protocol.md §12.4).
  *
  * Authentic fragments live in a ring keyed by seq, verified manifests in a
- * ring keyed by block (seq / SC_STREAM_BLOCK). A ring is a power-of-two
+ * ring keyed by their first seq; the manifest covering a seq is the one
+ * with the nearest first at or below it, at most SC_STREAM_BLOCK - 1 back
+ * (an honest publisher's blocks never overlap). A ring is a power-of-two
  * array of slots, slot key % cap, holding keys lo..hi with hi - lo < cap, so
  * no two held keys share a slot; it doubles when a key would break that, up
  * to a fixed maximum that the seq span rule keeps us under. Every operation
@@ -28,7 +30,6 @@
 #include "sc_mem.h"
 
 #define FRAG_RING_MAX ((size_t)1 << 18)  /* > 2 * SEQ_SPAN + a block */
-#define BLOCK_RING_MAX ((size_t)1 << 14) /* 2 * SEQ_SPAN / BLOCK, doubled */
 #define RING_MIN 64
 #define RING_RANGE 100 /* ring_reserve: the key range would exceed max */
 
@@ -45,6 +46,8 @@ typedef struct ring {
 
 typedef struct frag_ent {
   uint64_t seq, ts;
+  uint64_t at;  /* when it arrived (pending) or became authentic */
+  uint32_t src; /* the caller's tag for whoever sent it */
   size_t len;
   uint8_t data[]; /* the encoded fragment */
 } frag_ent;
@@ -61,11 +64,12 @@ struct sc_window {
   uint8_t key[SC_STREAM_KEY_LEN];
   uint64_t span;
   ring frags;  /* seq -> frag_ent, authentic only */
-  ring blocks; /* block -> manifest_ent, verified only */
+  ring blocks; /* first seq -> manifest_ent, verified only */
   frag_ent *pending[SC_WINDOW_PENDING_MAX];
   size_t npending;
   uint64_t newest_ts; /* newest authentic timestamp, if have_ts */
   int have_ts;
+  uint64_t key_seq; /* highest authentic keyframe, UINT64_MAX: none */
   uint64_t floor;
   sc_window_stats st;
 };
@@ -183,7 +187,8 @@ int sc_window_new(sc_window **pw, const sc_mem *mem,
   memcpy(w->key, key, SC_STREAM_KEY_LEN);
   w->span = span;
   w->frags.max = FRAG_RING_MAX;
-  w->blocks.max = BLOCK_RING_MAX;
+  w->blocks.max = FRAG_RING_MAX;
+  w->key_seq = UINT64_MAX;
   *pw = w;
   return 0;
 }
@@ -240,8 +245,12 @@ static void expire(sc_window *w) {
     sc_mem_free(w->mem, e);
     w->floor = lo + 1;
   }
-  /* A block goes once its last possible seq is below the floor. */
-  while (w->blocks.count > 0 && w->blocks.lo < w->floor / SC_STREAM_BLOCK) {
+  /* A block goes once its last seq is below the floor. */
+  while (w->blocks.count > 0) {
+    const manifest_ent *me = ring_get(&w->blocks, w->blocks.lo);
+    if (me->m.first + me->m.count > w->floor) {
+      break;
+    }
     sc_mem_free(w->mem, ring_del(&w->blocks, w->blocks.lo));
   }
   for (i = w->npending; i-- > 0;) {
@@ -254,13 +263,16 @@ static void expire(sc_window *w) {
 }
 
 static frag_ent *frag_ent_new(const sc_mem *mem, const sc_frag *f,
-                              const uint8_t *data, size_t len) {
+                              const uint8_t *data, size_t len, uint32_t src,
+                              uint64_t now) {
   frag_ent *e = sc_mem_malloc(mem, sizeof(*e) + len);
   if (e == NULL) {
     return NULL;
   }
   e->seq = f->seq;
   e->ts = f->timestamp_us;
+  e->at = now;
+  e->src = src;
   e->len = len;
   memcpy(e->data, data, len);
   return e;
@@ -268,7 +280,13 @@ static frag_ent *frag_ent_new(const sc_mem *mem, const sc_frag *f,
 
 /* Files the authentic |e|, for which the ring has room. */
 static void authentic_put(sc_window *w, frag_ent *e) {
+  sc_frag f;
   (void)ring_put(w->mem, &w->frags, e->seq, e);
+  if (sc_frag_read(&f, e->data, e->len) == 0 &&
+      (f.flags & SC_FRAG_KEYFRAME) &&
+      (w->key_seq == UINT64_MAX || e->seq > w->key_seq)) {
+    w->key_seq = e->seq;
+  }
   w->st.bytes_held += e->len;
   w->st.fragments_held = w->frags.count;
   if (!w->have_ts || e->ts > w->newest_ts) {
@@ -287,7 +305,8 @@ static int range_result(sc_window *w, int rv) {
 
 /* A fragment whose block's manifest is verified. */
 static int add_covered(sc_window *w, const manifest_ent *me, const sc_frag *f,
-                       const uint8_t *data, size_t len) {
+                       const uint8_t *data, size_t len, uint32_t src,
+                       uint64_t now) {
   frag_ent *e;
   int rv;
   if (!sc_manifest_covers(&me->m, f->seq, data, len)) {
@@ -298,7 +317,7 @@ static int add_covered(sc_window *w, const manifest_ent *me, const sc_frag *f,
   if (rv != 0) {
     return range_result(w, rv);
   }
-  e = frag_ent_new(w->mem, f, data, len);
+  e = frag_ent_new(w->mem, f, data, len, src, now);
   if (e == NULL) {
     return SC_ERR_NOMEM;
   }
@@ -309,7 +328,7 @@ static int add_covered(sc_window *w, const manifest_ent *me, const sc_frag *f,
 }
 
 static int add_pending(sc_window *w, const sc_frag *f, const uint8_t *data,
-                       size_t len) {
+                       size_t len, uint32_t src, uint64_t now) {
   size_t i;
   if (is_out_of_span(w, f->seq, f->seq)) {
     w->st.stale++;
@@ -327,7 +346,7 @@ static int add_pending(sc_window *w, const sc_frag *f, const uint8_t *data,
     w->st.pending_dropped++;
     return SC_WIN_FULL;
   }
-  w->pending[w->npending] = frag_ent_new(w->mem, f, data, len);
+  w->pending[w->npending] = frag_ent_new(w->mem, f, data, len, src, now);
   if (w->pending[w->npending] == NULL) {
     return SC_ERR_NOMEM;
   }
@@ -335,7 +354,20 @@ static int add_pending(sc_window *w, const sc_frag *f, const uint8_t *data,
   return SC_WIN_PENDING;
 }
 
-int sc_window_add_fragment(sc_window *w, const uint8_t *data, size_t len) {
+/* The verified manifest covering |seq|, or NULL. */
+static const manifest_ent *covering(const sc_window *w, uint64_t seq) {
+  uint64_t back;
+  for (back = 0; back < SC_STREAM_BLOCK && back <= seq; back++) {
+    const manifest_ent *me = ring_get(&w->blocks, seq - back);
+    if (me != NULL) {
+      return seq - me->m.first < me->m.count ? me : NULL;
+    }
+  }
+  return NULL;
+}
+
+int sc_window_add_fragment(sc_window *w, const uint8_t *data, size_t len,
+                           uint32_t src, uint64_t now) {
   sc_frag f;
   const manifest_ent *me;
   if (sc_frag_read(&f, data, len) != 0 ||
@@ -351,11 +383,11 @@ int sc_window_add_fragment(sc_window *w, const uint8_t *data, size_t len) {
     w->st.stale++;
     return SC_WIN_STALE;
   }
-  me = ring_get(&w->blocks, f.seq / SC_STREAM_BLOCK);
+  me = covering(w, f.seq);
   if (me != NULL) {
-    return add_covered(w, me, &f, data, len);
+    return add_covered(w, me, &f, data, len, src, now);
   }
-  return add_pending(w, &f, data, len);
+  return add_pending(w, &f, data, len, src, now);
 }
 
 /* Makes room in the fragment ring for the pending fragments of |m|'s
@@ -365,7 +397,7 @@ static int reserve_block(sc_window *w, const sc_manifest *m) {
   size_t i;
   for (i = 0; i < w->npending; i++) {
     uint64_t seq = w->pending[i]->seq;
-    if (seq / SC_STREAM_BLOCK == m->first / SC_STREAM_BLOCK) {
+    if (seq - m->first < m->count) {
       lo = seq < lo ? seq : lo;
       hi = seq > hi ? seq : hi;
     }
@@ -377,25 +409,27 @@ static int reserve_block(sc_window *w, const sc_manifest *m) {
 }
 
 /* Releases the pending fragments of |m|'s block: authentic if covered,
- * forged if not. Returns how many became authentic. */
-static size_t release(sc_window *w, const sc_manifest *m) {
-  size_t i, n = 0;
+ * forged if not; |rel| learns which. */
+static void release(sc_window *w, const sc_manifest *m, uint64_t now,
+                    sc_window_release *rel) {
+  size_t i;
   for (i = w->npending; i-- > 0;) {
     frag_ent *e = w->pending[i];
-    if (e->seq / SC_STREAM_BLOCK != m->first / SC_STREAM_BLOCK) {
+    if (e->seq - m->first >= m->count) {
       continue;
     }
     if (!sc_manifest_covers(m, e->seq, e->data, e->len)) {
       w->st.forged++;
+      rel->forged_src[rel->nforged++] = e->src;
       pending_remove(w, i);
       continue;
     }
     w->pending[i] = w->pending[--w->npending];
+    e->at = now;
     authentic_put(w, e);
     w->st.pending_released++;
-    n++;
+    rel->seq[rel->n++] = e->seq;
   }
-  return n;
 }
 
 static int manifest_check(sc_window *w, const sc_manifest *m) {
@@ -404,7 +438,7 @@ static int manifest_check(sc_window *w, const sc_manifest *m) {
     w->st.malformed++;
     return SC_WIN_MALFORMED;
   }
-  if (ring_get(&w->blocks, m->first / SC_STREAM_BLOCK) != NULL) {
+  if (ring_get(&w->blocks, m->first) != NULL) {
     w->st.duplicates++;
     return SC_WIN_DUPLICATE;
   }
@@ -424,7 +458,8 @@ static int manifest_check(sc_window *w, const sc_manifest *m) {
 /* Stores the verified |m| (encoded as |data|, |len| bytes) and releases
  * its pending fragments. Returns 0, SC_WIN_STALE or SC_ERR_NOMEM. */
 static int manifest_store(sc_window *w, const sc_manifest *m,
-                          const uint8_t *data, size_t len, size_t *released) {
+                          const uint8_t *data, size_t len, uint64_t now,
+                          sc_window_release *rel) {
   manifest_ent *me;
   int rv = reserve_block(w, m);
   if (rv != 0) {
@@ -434,7 +469,7 @@ static int manifest_store(sc_window *w, const sc_manifest *m,
   if (me == NULL) {
     return SC_ERR_NOMEM;
   }
-  rv = ring_put(w->mem, &w->blocks, m->first / SC_STREAM_BLOCK, me);
+  rv = ring_put(w->mem, &w->blocks, m->first, me);
   if (rv != 0) {
     sc_mem_free(w->mem, me);
     return range_result(w, rv);
@@ -442,19 +477,20 @@ static int manifest_store(sc_window *w, const sc_manifest *m,
   me->m = *m;
   memcpy(me->enc, data, len);
   me->len = len;
-  *released = release(w, &me->m);
+  release(w, &me->m, now, rel);
   expire(w);
   return 0;
 }
 
 int sc_window_add_manifest(sc_window *w, const uint8_t *data, size_t len,
-                           size_t *released) {
+                           uint64_t now, sc_window_release *rel) {
+  sc_window_release dummy;
   sc_manifest m;
-  size_t n = 0;
   int rv;
-  if (released != NULL) {
-    *released = 0;
+  if (rel == NULL) {
+    rel = &dummy;
   }
+  rel->n = rel->nforged = 0;
   /* The reader rejects trailing bytes, so a manifest that decodes fits
    * the entry's SC_MANIFEST_MAX_LEN bytes. */
   if (sc_manifest_read(&m, data, len) != 0) {
@@ -465,12 +501,9 @@ int sc_window_add_manifest(sc_window *w, const uint8_t *data, size_t len,
   if (rv != SC_WIN_ACCEPTED) {
     return rv;
   }
-  rv = manifest_store(w, &m, data, len, &n);
+  rv = manifest_store(w, &m, data, len, now, rel);
   if (rv != 0) {
     return rv;
-  }
-  if (released != NULL) {
-    *released = n;
   }
   return SC_WIN_ACCEPTED;
 }
@@ -488,8 +521,8 @@ const uint8_t *sc_window_get(const sc_window *w, uint64_t seq, size_t *len) {
 
 const uint8_t *sc_window_manifest(const sc_window *w, uint64_t seq,
                                   size_t *len) {
-  const manifest_ent *me = ring_get(&w->blocks, seq / SC_STREAM_BLOCK);
-  if (me == NULL || seq - me->m.first >= me->m.count) {
+  const manifest_ent *me = covering(w, seq);
+  if (me == NULL) {
     return NULL;
   }
   *len = me->len;
@@ -498,6 +531,39 @@ const uint8_t *sc_window_manifest(const sc_window *w, uint64_t seq,
 
 int sc_window_has(const sc_window *w, uint64_t seq) {
   return ring_get(&w->frags, seq) != NULL;
+}
+
+int sc_window_pending(const sc_window *w, uint64_t seq) {
+  size_t i;
+  for (i = 0; i < w->npending; i++) {
+    if (w->pending[i]->seq == seq) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+uint64_t sc_window_arrival(const sc_window *w, uint64_t seq) {
+  const frag_ent *e = ring_get(&w->frags, seq);
+  return e != NULL ? e->at : UINT64_MAX;
+}
+
+uint64_t sc_window_keyframe(const sc_window *w) {
+  return w->key_seq != UINT64_MAX && ring_get(&w->frags, w->key_seq) != NULL
+             ? w->key_seq
+             : UINT64_MAX;
+}
+
+uint64_t sc_window_pending_oldest(const sc_window *w, uint64_t *seq) {
+  uint64_t at = UINT64_MAX;
+  size_t i;
+  for (i = 0; i < w->npending; i++) {
+    if (w->pending[i]->at < at) {
+      at = w->pending[i]->at;
+      *seq = w->pending[i]->seq;
+    }
+  }
+  return at;
 }
 
 uint64_t sc_window_highest(const sc_window *w) {

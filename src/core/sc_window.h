@@ -53,15 +53,26 @@ int sc_window_new(sc_window **pw, const sc_mem *mem,
 /* sc_window_del frees |w|; NULL is fine. */
 void sc_window_del(sc_window *w);
 
-/* sc_window_add_manifest takes an encoded manifest. On SC_WIN_ACCEPTED,
- * pending fragments it covers become authentic; |*released| (may be NULL)
- * receives how many. Returns an enum sc_window_result, or SC_ERR_NOMEM. */
-int sc_window_add_manifest(sc_window *w, const uint8_t *data, size_t len,
-                           size_t *released);
+/* What a verified manifest did to the fragments waiting for it. */
+typedef struct sc_window_release {
+  size_t n; /* fragments that became authentic, their seqs in |seq| */
+  uint64_t seq[SC_STREAM_BLOCK];
+  size_t nforged; /* waiting copies it condemned, their senders' tags */
+  uint32_t forged_src[SC_STREAM_BLOCK];
+} sc_window_release;
 
-/* sc_window_add_fragment takes an encoded fragment (copied). Returns an
- * enum sc_window_result, or SC_ERR_NOMEM. */
-int sc_window_add_fragment(sc_window *w, const uint8_t *data, size_t len);
+/* sc_window_add_manifest takes an encoded manifest at time |now|. On
+ * SC_WIN_ACCEPTED, pending fragments it covers become authentic and those
+ * it does not are dropped as forged; |rel| (may be NULL) learns which.
+ * Returns an enum sc_window_result, or SC_ERR_NOMEM. */
+int sc_window_add_manifest(sc_window *w, const uint8_t *data, size_t len,
+                           uint64_t now, sc_window_release *rel);
+
+/* sc_window_add_fragment takes an encoded fragment (copied) that arrived at
+ * |now| from the sender the caller tags |src|. Returns an enum
+ * sc_window_result, or SC_ERR_NOMEM. */
+int sc_window_add_fragment(sc_window *w, const uint8_t *data, size_t len,
+                           uint32_t src, uint64_t now);
 
 /* sc_window_get returns the authentic fragment |seq| (encoded, |*len|
  * bytes, valid until the next call that changes |w|), or NULL. */
@@ -74,6 +85,23 @@ const uint8_t *sc_window_manifest(const sc_window *w, uint64_t seq,
 
 /* sc_window_has returns nonzero if |seq| is held and authentic. */
 int sc_window_has(const sc_window *w, uint64_t seq);
+
+/* sc_window_pending returns nonzero if a copy of |seq| awaits its
+ * manifest. */
+int sc_window_pending(const sc_window *w, uint64_t seq);
+
+/* sc_window_pending_oldest returns when the longest-waiting pending
+ * fragment arrived and stores its seq in |*seq|; UINT64_MAX when none
+ * waits. */
+uint64_t sc_window_pending_oldest(const sc_window *w, uint64_t *seq);
+
+/* sc_window_arrival returns when the authentic |seq| became authentic
+ * here, or UINT64_MAX. */
+uint64_t sc_window_arrival(const sc_window *w, uint64_t seq);
+
+/* sc_window_keyframe returns the highest authentic keyframe seq still
+ * held, or UINT64_MAX. */
+uint64_t sc_window_keyframe(const sc_window *w);
 
 /* sc_window_highest returns the highest authentic seq, or UINT64_MAX when
  * none is held. */
