@@ -26,6 +26,8 @@ struct tn {
   uint64_t order;
   tn_tap_fn tap;
   void *tap_arg;
+  tn_play_fn play;
+  void *play_arg;
   tn_node *nodes[TN_MAX_NODES];
   int nnodes;
   tn_dgram *heap;
@@ -158,6 +160,13 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
   }
 }
 
+static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
+  tn_node *n = user;
+  if (n->net->play != NULL) {
+    n->net->play(n->net->play_arg, n->index, chunk);
+  }
+}
+
 static void cb_log(void *user, int level, const char *msg) {
   tn_node *n = user;
   if (getenv("TESTNET_LOG") != NULL) {
@@ -207,6 +216,7 @@ static int start_node(tn_node *n, const sc_settings *settings,
   cb.rand = cb_rand;
   cb.log = cb_log;
   cb.peer_event = cb_peer_event;
+  cb.stream_data = cb_stream_data;
   return sc_node_new(&n->node, &st, &cb, mem, n, n->net->now);
 }
 
@@ -250,6 +260,11 @@ void tn_set_delay(tn *net, uint64_t delay) { net->delay = delay; }
 void tn_set_tap(tn *net, tn_tap_fn fn, void *arg) {
   net->tap = fn;
   net->tap_arg = arg;
+}
+
+void tn_set_play(tn *net, tn_play_fn fn, void *arg) {
+  net->play = fn;
+  net->play_arg = arg;
 }
 
 uint64_t tn_now(const tn *net) { return net->now; }

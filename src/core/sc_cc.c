@@ -132,7 +132,9 @@ static void track_round(sc_cc *cc, uint64_t pn, const sc_rtt *rtt) {
     cc->round_end = cc->next_pn;
   }
   if (rtt->has_sample) {
-    cc->round_min_rtt = SC_MIN(cc->round_min_rtt, rtt->latest);
+    /* Less the ACK delay: a receiver that holds ACKs of datagrams for up
+     * to SC_DGRAM_ACK_DELAY must not look like a growing queue. */
+    cc->round_min_rtt = SC_MIN(cc->round_min_rtt, rtt->adjusted);
     if (cc->round_samples < UINT32_MAX) {
       cc->round_samples++;
     }

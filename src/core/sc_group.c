@@ -16,8 +16,13 @@
  *                         features=none)
  *   21 + L      32        BLAKE2b-256 (unkeyed) of the secret's bytes, or
  *                         32 zero bytes without a secret
+ *   53 + L      1         K = number of publisher keys, 1..8 (only with a
+ *                         publishers option; absent otherwise)
+ *   54 + L      32 K      the keys, in ascending byte order
  *
- *   group ID = BLAKE2b-256 (unkeyed) of those 53 + L bytes.
+ *   group ID = BLAKE2b-256 (unkeyed) of those 53 + L (or 54 + L + 32 K)
+ *   bytes. The name's length is part of the input, so the total length
+ *   tells whether keys follow.
  *
  * Only the set of features counts, never how the list was spelled or in
  * which order the options came, and the secret enters only through its
@@ -43,11 +48,14 @@
 #define PROOF_DOMAIN "stratocast member v1"
 #define PROOF_DOMAIN_LEN (sizeof(PROOF_DOMAIN) - 1)
 #define KEY_LEN 32
-#define ID_INPUT_MAX (ID_DOMAIN_LEN + 1 + SC_GROUP_NAME_MAX + 1 + KEY_LEN)
+#define ID_INPUT_MAX                                                           \
+  (ID_DOMAIN_LEN + 1 + SC_GROUP_NAME_MAX + 1 + KEY_LEN + 1 +                   \
+   SC_GROUP_PUBLISHERS_MAX * KEY_LEN)
 
 /* Keys an option list has used, for rejecting repeats. */
 #define SEEN_FEATURES 1u
 #define SEEN_SECRET 2u
+#define SEEN_PUBLISHERS 4u
 
 /* A piece of the spec string: not NUL-terminated. */
 typedef struct token {
@@ -129,6 +137,71 @@ static int parse_secret(sc_group_spec *g, token v) {
   return 0;
 }
 
+static int hex_nibble(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+/* Parses the value of publishers=: 1..8 comma-separated Ed25519 public
+ * keys of 64 hex digits each, none twice; keeps them sorted. */
+static int parse_publishers(sc_group_spec *g, token v) {
+  size_t start = 0, i, j;
+  while (start <= v.len) {
+    const char *comma = memchr(v.p + start, ',', v.len - start);
+    size_t len = comma ? (size_t)(comma - v.p) - start : v.len - start;
+    uint8_t key[KEY_LEN];
+    if (len != 2 * KEY_LEN || g->npublishers == SC_GROUP_PUBLISHERS_MAX) {
+      return SC_ERR_MALFORMED;
+    }
+    for (i = 0; i < KEY_LEN; i++) {
+      int hi = hex_nibble(v.p[start + 2 * i]);
+      int lo = hex_nibble(v.p[start + 2 * i + 1]);
+      if (hi < 0 || lo < 0) {
+        return SC_ERR_MALFORMED;
+      }
+      key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    /* Insertion keeps them in ascending order; an equal one is a repeat. */
+    for (i = 0; i < g->npublishers; i++) {
+      int c = memcmp(key, g->publishers[i], KEY_LEN);
+      if (c == 0) {
+        return SC_ERR_MALFORMED;
+      }
+      if (c < 0) {
+        break;
+      }
+    }
+    for (j = g->npublishers; j > i; j--) {
+      memcpy(g->publishers[j], g->publishers[j - 1], KEY_LEN);
+    }
+    memcpy(g->publishers[i], key, KEY_LEN);
+    g->npublishers++;
+    start += len + 1;
+  }
+  return 0;
+}
+
+int sc_group_may_publish(const sc_group_spec *g, const uint8_t key[32]) {
+  size_t i;
+  if (g->npublishers == 0) {
+    return 1;
+  }
+  for (i = 0; i < g->npublishers; i++) {
+    if (memcmp(g->publishers[i], key, KEY_LEN) == 0) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Parses one KEY=VALUE option. |seen| collects the keys so far. */
 static int parse_option(sc_group_spec *g, token opt, unsigned *seen) {
   const char *eq = memchr(opt.p, '=', opt.len);
@@ -150,6 +223,10 @@ static int parse_option(sc_group_spec *g, token opt, unsigned *seen) {
   if (token_is(key, "secret") && !(*seen & SEEN_SECRET)) {
     *seen |= SEEN_SECRET;
     return parse_secret(g, val);
+  }
+  if (token_is(key, "publishers") && !(*seen & SEEN_PUBLISHERS)) {
+    *seen |= SEEN_PUBLISHERS;
+    return parse_publishers(g, val);
   }
   return SC_ERR_MALFORMED; /* unknown or repeated */
 }
@@ -182,6 +259,14 @@ static void compute_id(sc_group_spec *g) {
   in[n++] = (uint8_t)g->features;
   memcpy(in + n, g->secret_key, KEY_LEN);
   n += KEY_LEN;
+  if (g->npublishers > 0) {
+    size_t i;
+    in[n++] = (uint8_t)g->npublishers;
+    for (i = 0; i < g->npublishers; i++) {
+      memcpy(in + n, g->publishers[i], KEY_LEN);
+      n += KEY_LEN;
+    }
+  }
   crypto_generichash(g->id, SC_GROUP_ID_LEN, in, n, NULL, 0);
   sodium_memzero(in, sizeof(in)); /* it holds the proof key */
 }

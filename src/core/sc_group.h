@@ -12,6 +12,9 @@
  *                   replication (or "all", or "none"); default all
  *   secret=TEXT     a membership secret, 1..256 printable ASCII bytes
  *                   except '&'
+ *   publishers=LIST comma-separated Ed25519 public keys (64 hex digits
+ *                   each), 1..8: only these may publish streams in the
+ *                   group; without it any member may
  * Anything else (an unknown key, an empty value, a repeated key) makes the
  * spec malformed.
  *
@@ -39,6 +42,7 @@
 #define SC_GROUP_NAME_MAX 128
 #define SC_GROUP_SECRET_MAX 256
 #define SC_GROUP_PROOF_LEN 32
+#define SC_GROUP_PUBLISHERS_MAX 8
 
 /* Features a group allows (bit set). */
 enum sc_group_feature {
@@ -54,12 +58,18 @@ typedef struct sc_group_spec {
   unsigned features;                /* enum sc_group_feature bits */
   int has_secret;
   uint8_t secret_key[32]; /* BLAKE2b-256 of the secret; zero without */
+  size_t npublishers;     /* 0: anyone may publish */
+  uint8_t publishers[SC_GROUP_PUBLISHERS_MAX][32]; /* ascending */
   uint8_t id[SC_GROUP_ID_LEN];
 } sc_group_spec;
 
 /* sc_group_spec_parse parses |spec| (NUL-terminated) into |g|, computing
  * its ID. Returns 0 or SC_ERR_MALFORMED (|g| is then unspecified). */
 int sc_group_spec_parse(sc_group_spec *g, const char *spec);
+
+/* sc_group_may_publish returns nonzero if the Ed25519 public key |key|
+ * may publish streams in |g|. */
+int sc_group_may_publish(const sc_group_spec *g, const uint8_t key[32]);
 
 /* sc_group_address sets |*out| = BLAKE2b-256(group ID | peer ID): the
  * member's place on the group's ring. */

@@ -20,7 +20,7 @@
 void sc_settings_default(sc_settings *s) {
   memset(s, 0, sizeof(*s));
   s->log_level = SC_LOG_INFO;
-  s->max_datagram = 1200;
+  s->max_datagram = 1232; /* a 1280-byte IPv6 path: no fragmentation */
   s->max_sessions = 256;
   s->max_half_open = 64;
   s->target_peers = 8;
@@ -28,6 +28,13 @@ void sc_settings_default(sc_settings *s) {
   s->keepalive_interval = 10 * SC_SEC;
   s->handshake_timeout = 20 * SC_SEC;
   s->cookie_lifetime = 120 * SC_SEC;
+  s->stream_window = 8 * SC_SEC;
+  s->relay_margin = 2 * SC_SEC;
+  s->map_interval = 200 * SC_MS;
+  s->push_peers = 4;
+  s->push_capacity = 32;
+  s->manifest_interval = 50 * SC_MS;
+  s->gap_timeout = 1 * SC_SEC;
 }
 
 /* ---- helpers for sessions ------------------------------------------------
@@ -196,6 +203,7 @@ static void update_expiry(sc_node *node) {
   uint64_t d =
       SC_MIN(sc_cookie_next_rotation(&node->cookies), sc_mesh_deadline(node));
   size_t i;
+  d = SC_MIN(d, sc_mcast_deadline(node));
   for (i = 0; i < node->nsessions; i++) {
     d = SC_MIN(d, sc_session_deadline(node->sessions[i]));
   }
@@ -452,9 +460,16 @@ void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,
     break;
   default:
     /* §6.4: unknown kinds are ignored */
-    sc_mesh_on_message(node, s, kind, body, len, now);
+    if (!sc_mcast_on_message(node, s, kind, body, len, now)) {
+      sc_mesh_on_message(node, s, kind, body, len, now);
+    }
     break;
   }
+}
+
+void sc_node_on_dgram(sc_node *node, sc_session *s, const uint8_t *body,
+                      size_t len, uint64_t now) {
+  sc_mcast_on_dgram(node, s, body, len, now);
 }
 
 /* ---- receiving -------------------------------------------------------------
@@ -639,6 +654,9 @@ int sc_node_handle_expiry(sc_node *node, uint64_t now) {
     }
   }
   run_targets(node, now);
+  if (now >= sc_mcast_deadline(node)) {
+    sc_mcast_on_timer(node, now);
+  }
   if (now >= sc_mesh_deadline(node)) {
     sc_mesh_on_timer(node, now);
   }
@@ -679,7 +697,14 @@ static int settings_valid(const sc_settings *s) {
          s->max_sessions >= 1 && s->idle_timeout > 0 &&
          s->keepalive_interval > 0 && s->keepalive_interval < s->idle_timeout &&
          s->handshake_timeout > 0 && s->cookie_lifetime >= SC_SEC &&
-         s->cookie_lifetime <= COOKIE_PERIOD;
+         s->cookie_lifetime <= COOKIE_PERIOD &&
+         s->stream_window >= 100 * SC_MS && s->stream_window <= 600 * SC_SEC &&
+         s->relay_margin <= 60 * SC_SEC && s->map_interval >= 10 * SC_MS &&
+         s->map_interval <= 10 * SC_SEC && s->push_peers >= 1 &&
+         s->push_peers <= 8 && s->push_capacity <= 1024 &&
+         s->manifest_interval >= 1 * SC_MS &&
+         s->manifest_interval <= 10 * SC_SEC && s->gap_timeout >= 10 * SC_MS &&
+         s->gap_timeout <= 60 * SC_SEC;
 }
 
 int sc_node_new(sc_node **pnode, const sc_settings *settings,
@@ -733,6 +758,7 @@ void sc_node_del(sc_node *node) {
   }
   sc_mem_free(node->mem, node->sessions);
   sc_mem_free(node->mem, node->targets);
+  sc_mcast_free(node);
   sc_mesh_free(node);
   sc_cookie_wipe(&node->cookies);
   sodium_memzero(&node->settings, sizeof(node->settings));

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 
 #include "sc_cookie.h"
+#include "sc_mcast.h"
 #include "sc_mesh.h"
 #include "sc_packet.h"
 #include "sc_session.h"
@@ -46,12 +47,14 @@ struct sc_node {
   sc_target *targets;
   size_t ntargets, targets_cap;
 
-  sc_mesh mesh; /* joined groups and remembered peers */
+  sc_mesh mesh;   /* joined groups and remembered peers */
+  sc_mcast mcast; /* streams */
 
   /* Two scratch buffers: a received packet's plaintext stays intact while
    * its chunks make the node build and send other packets. */
   uint8_t rxbuf[SC_MAX_PACKET];
   uint8_t txbuf[SC_MAX_PACKET];
+  uint8_t mcbuf[SC_MAX_PACKET]; /* a datagram the engine is sending */
 };
 
 /* sc_node_send hands |len| bytes to the send callback and counts them. */
@@ -95,6 +98,10 @@ int sc_node_is_target(const sc_node *node, uint32_t sid);
 /* sc_node_refresh_expiry recomputes the node's deadline after a change
  * made outside a recv or expiry call. */
 void sc_node_refresh_expiry(sc_node *node);
+
+/* sc_node_on_dgram delivers one datagram from |s|. */
+void sc_node_on_dgram(sc_node *node, sc_session *s, const uint8_t *body,
+                      size_t len, uint64_t now);
 
 /* sc_node_on_message delivers one in-order control message from |s|. */
 void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,

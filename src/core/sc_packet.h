@@ -81,6 +81,7 @@ enum sc_chunk_type {
   SC_CHUNK_PATH_CHALLENGE = 4,
   SC_CHUNK_PATH_RESPONSE = 5,
   SC_CHUNK_MSG = 6,
+  SC_CHUNK_DGRAM = 7,
 };
 
 #define SC_PATH_DATA_LEN 8

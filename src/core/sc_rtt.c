@@ -24,6 +24,7 @@ void sc_rtt_update(sc_rtt *r, uint64_t sample, uint64_t ack_delay,
     sample = 1;
   }
   r->latest = sample;
+  r->adjusted = sample;
   if (!r->has_sample) {
     /* RFC 9002 §5.3: the first sample replaces the initial estimate. */
     r->min = sample;
@@ -42,6 +43,7 @@ void sc_rtt_update(sc_rtt *r, uint64_t sample, uint64_t ack_delay,
   if (sample - r->min >= ack_delay) {
     adjusted = sample - ack_delay;
   }
+  r->adjusted = adjusted;
   diff =
       r->smoothed > adjusted ? r->smoothed - adjusted : adjusted - r->smoothed;
   r->var = (3 * r->var + diff) / 4;

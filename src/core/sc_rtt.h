@@ -11,6 +11,7 @@
 
 typedef struct sc_rtt {
   uint64_t latest;   /* last sample, ns */
+  uint64_t adjusted; /* ... less the peer's ACK delay, as trusted */
   uint64_t smoothed; /* srtt, ns */
   uint64_t var;      /* rttvar, ns */
   uint64_t min;      /* minimum sample over the session, ns */

@@ -33,6 +33,10 @@
 #define SC_HS_PKT_MAX 256     /* largest handshake packet */
 #define SC_RETRY_MAX 4        /* cookie challenges taken per handshake */
 #define SC_CLOSE_DRAIN_MAX (2 * (uint64_t)1000000000)
+#define SC_DGRAM_QUEUE_MAX 32 /* datagrams waiting for the window/pacer */
+#define SC_DGRAM_TTL (1 * (uint64_t)1000000000) /* unsent after this: drop */
+#define SC_DGRAM_ACK_DELAY (100 * (uint64_t)1000000) /* §7.1 */
+#define SC_DGRAM_ACK_EVERY 8
 
 typedef struct sc_node sc_node;
 
@@ -56,6 +60,15 @@ typedef struct sc_omsg {
   size_t len;
   uint8_t body[];
 } sc_omsg;
+
+/* An outbound datagram (§6.3.5): sent once, never retransmitted. */
+typedef struct sc_odgram {
+  struct sc_odgram *next;
+  uint64_t queued_at;
+  int is_stream; /* carries stream data (fragments, manifests) */
+  size_t len;
+  uint8_t body[];
+} sc_odgram;
 
 /* An inbound message that arrived ahead of its turn. */
 typedef struct sc_imsg {
@@ -118,6 +131,11 @@ typedef struct sc_session {
   sc_imsg *in_head;
   size_t in_count;
   uint64_t next_in_seq;
+
+  /* datagrams (§6.3.5) */
+  sc_odgram *dg_head, *dg_tail;
+  size_t dg_count;
+  uint64_t dg_sent, dg_expired;
 
   /* path validation (§6.5) */
   int path_pending;
@@ -189,6 +207,21 @@ void sc_session_flush(sc_session *s, uint64_t now);
  * SC_ERR_NOMEM. */
 int sc_session_send_msg(sc_session *s, uint64_t kind, const uint8_t *body,
                         size_t len, uint64_t now);
+
+/* sc_session_dgram_max returns the largest datagram body |s| can send. */
+size_t sc_session_dgram_max(const sc_session *s);
+
+/* sc_session_dgram_room returns how many more datagrams |s| can queue. */
+size_t sc_session_dgram_room(const sc_session *s);
+
+/* sc_session_send_dgram queues an unreliable datagram of |len| bytes and
+ * sends it when the congestion window and pacer allow; it is dropped if it
+ * has not left within SC_DGRAM_TTL, and never retransmitted. |is_stream|
+ * marks stream data for the node's counters. Returns 0,
+ * SC_ERR_INVALID_ARG (longer than sc_session_dgram_max), SC_ERR_STATE (not
+ * established), SC_ERR_BUSY (queue full) or SC_ERR_NOMEM. */
+int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
+                          int is_stream, uint64_t now);
 
 /* sc_session_close closes |s| for |reason| (enum sc_close_reason): an
  * established session tells the peer with CLOSE and drains; a handshake is

@@ -37,13 +37,9 @@
 #include "sc_wire.h"
 #include "stratocast.h"
 
-#define SC_STREAM_ID_LEN 32
-#define SC_STREAM_KEY_LEN 32 /* Ed25519 public key */
-#define SC_STREAM_SECRET_LEN 64
 #define SC_STREAM_SIG_LEN 64
 #define SC_STREAM_HASH_LEN 16
 #define SC_STREAM_BLOCK 16
-#define SC_STREAM_NAME_MAX 128
 #define SC_FRAG_HEADER_LEN (SC_STREAM_ID_LEN + 8 + 8 + 1)
 #define SC_MANIFEST_MAX_LEN                                                    \
   (SC_STREAM_ID_LEN + 8 + 1 + SC_STREAM_BLOCK * SC_STREAM_HASH_LEN +           \

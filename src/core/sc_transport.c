@@ -42,11 +42,93 @@ void sc_transport_free(sc_session *s) {
     s->in_head = m->next;
     sc_mem_free(mem, m);
   }
+  while (s->dg_head != NULL) {
+    sc_odgram *d = s->dg_head;
+    s->dg_head = d->next;
+    sc_mem_free(mem, d);
+  }
+  s->dg_tail = NULL;
+  s->dg_count = 0;
   sc_mem_free(mem, s->sent);
   s->sent = NULL;
   s->nsent = s->sent_cap = 0;
   s->out_tail = NULL;
   s->out_count = s->in_count = 0;
+}
+
+/* ---- datagrams (§6.3.5) --------------------------------------------------
+ */
+
+static size_t plain_cap(const sc_session *s) {
+  return s->node->settings.max_datagram - SC_DATA_HEADER_LEN - SC_AEAD_TAG_LEN;
+}
+
+/* Room kept in every packet for a PING (send_one). */
+#define PING_ROOM 2
+
+size_t sc_session_dgram_max(const sc_session *s) {
+  size_t cap = plain_cap(s) - PING_ROOM, n = cap - 1;
+  /* The largest body whose chunk header still fits. */
+  while (n > 0 && n + sc_chunk_overhead(n) > cap) {
+    n--;
+  }
+  return n;
+}
+
+size_t sc_session_dgram_room(const sc_session *s) {
+  return SC_DGRAM_QUEUE_MAX - s->dg_count;
+}
+
+int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
+                          int is_stream, uint64_t now) {
+  sc_odgram *d;
+  if (len == 0 || len > sc_session_dgram_max(s)) {
+    return SC_ERR_INVALID_ARG;
+  }
+  if (s->state != SC_SESSION_ESTABLISHED) {
+    return SC_ERR_STATE;
+  }
+  if (s->dg_count >= SC_DGRAM_QUEUE_MAX) {
+    return SC_ERR_BUSY;
+  }
+  d = sc_mem_malloc(s->node->mem, sizeof(*d) + len);
+  if (d == NULL) {
+    return SC_ERR_NOMEM;
+  }
+  d->next = NULL;
+  d->queued_at = now;
+  d->is_stream = is_stream;
+  d->len = len;
+  memcpy(d->body, body, len);
+  if (s->dg_tail != NULL) {
+    s->dg_tail->next = d;
+  } else {
+    s->dg_head = d;
+  }
+  s->dg_tail = d;
+  s->dg_count++;
+  sc_transport_flush(s, now);
+  return 0;
+}
+
+static void dgram_pop(sc_session *s) {
+  sc_odgram *d = s->dg_head;
+  s->dg_head = d->next;
+  if (s->dg_head == NULL) {
+    s->dg_tail = NULL;
+  }
+  s->dg_count--;
+  sc_mem_free(s->node->mem, d);
+}
+
+/* Drops datagrams that waited too long: late stream data is useless, and
+ * the sender's scheduler has moved on. */
+static void dgrams_expire(sc_session *s, uint64_t now) {
+  while (s->dg_head != NULL && now - s->dg_head->queued_at > SC_DGRAM_TTL) {
+    dgram_pop(s);
+    s->dg_expired++;
+    s->node->stats.dgrams_expired++;
+  }
 }
 
 /* ---- reliable messages (§6.4) -------------------------------------------
@@ -276,7 +358,7 @@ static void on_ack(sc_session *s, const sc_ack *ack, uint64_t now) {
   /* RFC 9002 §5.1: only the largest acknowledged, newly acked, gives an
    * RTT sample. */
   if (has_sample) {
-    sc_rtt_update(&s->rtt, now - sample_time, delay, SC_MAX_ACK_DELAY);
+    sc_rtt_update(&s->rtt, now - sample_time, delay, SC_DGRAM_ACK_DELAY);
   }
   for (i = 0; i < s->nsent; i++) {
     sc_sent *p = &s->sent[i];
@@ -313,8 +395,9 @@ static void on_path_response(sc_session *s, const uint8_t *data,
               (unsigned)s->local_sid, sc_addr_format(&s->addr, a));
 }
 
-#define ELICIT 1     /* the chunk must be acknowledged */
-#define ELICIT_NOW 2 /* ... at once: the sender is probing */
+#define ELICIT 1      /* the chunk must be acknowledged */
+#define ELICIT_NOW 2  /* ... at once: the sender is probing */
+#define ELICIT_LAZY 4 /* ... but only within SC_DGRAM_ACK_DELAY (§7.1) */
 
 /* Processes one chunk. Returns a mix of ELICIT flags, or
  * SC_ERR_MALFORMED. */
@@ -358,6 +441,12 @@ static int on_chunk(sc_session *s, const sc_chunk *c, const sc_addr *from,
     }
     on_msg(s, &v, now);
     return ELICIT;
+  case SC_CHUNK_DGRAM:
+    if (c->len == 0) {
+      return SC_ERR_MALFORMED;
+    }
+    sc_node_on_dgram(s->node, s, c->body, c->len, now);
+    return ELICIT_LAZY;
   default:
     return ELICIT; /* §6.3: unknown chunks are skipped, but acknowledged */
   }
@@ -382,14 +471,21 @@ static void note_new_path(sc_session *s, const sc_addr *from, size_t len,
 
 static void schedule_ack(sc_session *s, int elicit, int in_order,
                          uint64_t now) {
+  uint64_t delay = SC_MAX_ACK_DELAY;
+  unsigned every = 2;
   s->rx_unacked++;
   /* §7.1: acknowledge every second ack-eliciting packet, and at once when
    * packets arrive out of order or after a gap or carry a PING; otherwise
-   * within the max ACK delay. */
-  if (s->rx_unacked >= 2 || !in_order || (elicit & ELICIT_NOW)) {
+   * within the max ACK delay. Packets with nothing but datagrams are
+   * acknowledged more lazily: they only feed the congestion controller. */
+  if (elicit == ELICIT_LAZY) {
+    delay = SC_DGRAM_ACK_DELAY;
+    every = SC_DGRAM_ACK_EVERY;
+  }
+  if (s->rx_unacked >= every || !in_order || (elicit & ELICIT_NOW)) {
     s->ack_deadline = now;
-  } else if (s->ack_deadline == UINT64_MAX) {
-    s->ack_deadline = now + SC_MAX_ACK_DELAY;
+  } else {
+    s->ack_deadline = SC_MIN(s->ack_deadline, now + delay);
   }
 }
 
@@ -457,10 +553,6 @@ void sc_session_on_data(sc_session *s, const sc_pkt *pkt, const uint8_t *head,
 
 /* ---- sending (§6.1, §7) --------------------------------------------------
  */
-
-static size_t plain_cap(const sc_session *s) {
-  return s->node->settings.max_datagram - SC_DATA_HEADER_LEN - SC_AEAD_TAG_LEN;
-}
 
 /* Seals the |plain_len| bytes that follow the header in the node's txbuf
  * and sends the packet to |to|. Returns its size, or 0 if the packet
@@ -541,7 +633,8 @@ static void send_path_chunks(sc_session *s, uint64_t now) {
 }
 
 static int has_eliciting_work(const sc_session *s) {
-  return s->ping_pending || s->probes > 0 || msgs_next_unsent(s) != NULL;
+  return s->ping_pending || s->probes > 0 || msgs_next_unsent(s) != NULL ||
+         s->dg_head != NULL;
 }
 
 static int write_ack(sc_session *s, sc_wr *w, uint64_t now) {
@@ -593,7 +686,9 @@ static int reserve_sent(sc_session *s) {
   return 0;
 }
 
-static int write_eliciting(sc_session *s, sc_wr *w) {
+/* Writes the ack-eliciting chunks that fit; |*stream| learns whether the
+ * packet carries stream data. */
+static int write_eliciting(sc_session *s, sc_wr *w, int *stream) {
   sc_omsg *m;
   int wrote = 0;
   while ((m = msgs_next_unsent(s)) != NULL &&
@@ -604,6 +699,16 @@ static int write_eliciting(sc_session *s, sc_wr *w) {
     if (m->sends++ > 0) {
       s->node->stats.packets_retransmitted++;
     }
+    wrote = 1;
+  }
+  /* Datagrams after the messages: control first. */
+  while (s->dg_head != NULL &&
+         sc_chunk_overhead(s->dg_head->len) + s->dg_head->len <=
+             sc_wr_left(w)) {
+    sc_chunk_write(w, SC_CHUNK_DGRAM, s->dg_head->body, s->dg_head->len);
+    *stream |= s->dg_head->is_stream;
+    s->dg_sent++;
+    dgram_pop(s);
     wrote = 1;
   }
   /* A message that did not fit beside the ACK goes in the next packet. A
@@ -618,7 +723,7 @@ static int write_eliciting(sc_session *s, sc_wr *w) {
 
 /* Builds and sends one packet. Returns 1 if one was sent. */
 static int send_one(sc_session *s, uint64_t now) {
-  int elicit = may_elicit(s, now), eliciting = 0;
+  int elicit = may_elicit(s, now), eliciting = 0, stream = 0;
   uint64_t pn = s->next_pn;
   size_t size;
   sc_wr w;
@@ -636,12 +741,24 @@ static int send_one(sc_session *s, uint64_t now) {
     write_ack(s, &w, now);
   }
   if (elicit) {
-    eliciting = write_eliciting(s, &w);
+    eliciting = write_eliciting(s, &w, &stream);
+  }
+  /* §7.1: datagrams are acknowledged lazily, which would stall a sender
+   * whose window this packet fills while more wait: ask for an ACK now. */
+  if (eliciting && s->dg_head != NULL &&
+      s->cc.bytes_in_flight + SC_DATA_HEADER_LEN + w.len + SC_AEAD_TAG_LEN +
+              s->node->settings.max_datagram >
+          s->cc.cwnd) {
+    (void)sc_chunk_write(&w, SC_CHUNK_PING, NULL, 0);
   }
   if (w.len == 0) {
     return 0;
   }
   size = seal_and_send(s, &s->addr, w.len, now);
+  if (size != 0 && stream) {
+    s->node->stats.stream_packets_sent++;
+    s->node->stats.stream_bytes_sent += size;
+  }
   if (size == 0 || !eliciting) {
     return size != 0;
   }
@@ -672,6 +789,7 @@ void sc_transport_flush(sc_session *s, uint64_t now) {
     return;
   }
   send_path_chunks(s, now);
+  dgrams_expire(s, now);
   s->pace_at = UINT64_MAX;
   /* Bound the work of one call; the rest goes out on the next expiry. */
   for (i = 0; i < 64; i++) {
@@ -690,7 +808,8 @@ static uint64_t pto_deadline(const sc_session *s) {
   if (s->nsent == 0) {
     return UINT64_MAX;
   }
-  pto = sc_rtt_pto(&s->rtt, SC_MAX_ACK_DELAY);
+  /* The peer may hold an ACK of datagrams that long. */
+  pto = sc_rtt_pto(&s->rtt, SC_DGRAM_ACK_DELAY);
   /* Back off exponentially, but no further than PTO_MAX (or one plain PTO
    * if the path is slower than that). */
   pto =

@@ -589,4 +589,5 @@ size_t sc_window_map(const sc_window *w, uint64_t from, uint8_t *out,
 
 void sc_window_get_stats(const sc_window *w, sc_window_stats *out) {
   *out = w->st;
+  out->pending = w->npending;
 }

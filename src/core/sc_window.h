@@ -122,6 +122,7 @@ typedef struct sc_window_stats {
       malformed, pending_dropped;
   uint64_t bytes_held;    /* payload and header bytes of authentic frags */
   uint64_t fragments_held;
+  uint64_t pending; /* fragments awaiting their manifest */
 } sc_window_stats;
 
 /* sc_window_get_stats copies the counters. */

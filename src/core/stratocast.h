@@ -117,6 +117,7 @@ SC_API char *sc_hex(char *out, const uint8_t *in, size_t len);
 /* ---- the node ---------------------------------------------------------- */
 
 typedef struct sc_node sc_node;
+struct sc_play_chunk;
 
 enum sc_log_level {
   SC_LOG_ERROR = 0,
@@ -167,6 +168,9 @@ typedef struct sc_callbacks {
   void (*log)(void *user, int level, const char *msg);
   /* Reports a peer event. Optional. */
   void (*peer_event)(void *user, const sc_peer_event *ev);
+  /* Hands over the next fragment of a stream this node plays
+   * (sc_node_play), in order. Optional. */
+  void (*stream_data)(void *user, const struct sc_play_chunk *chunk);
 } sc_callbacks;
 
 typedef struct sc_settings {
@@ -180,6 +184,15 @@ typedef struct sc_settings {
   uint64_t keepalive_interval; /* default 10 s */
   uint64_t handshake_timeout;  /* give up on a handshake; default 20 s */
   uint64_t cookie_lifetime;    /* cookie validity; default 120 s */
+  /* live streams (doc/protocol.md §13) */
+  uint64_t stream_window;     /* stream time kept and played; default 8 s */
+  uint64_t relay_margin;      /* kept past the window for relays; 2 s */
+  uint64_t map_interval;      /* fragment maps to a subscriber; 200 ms */
+  uint32_t push_peers;        /* neighbours asked to push; default 4 */
+  uint32_t push_capacity;     /* class pushes granted, per stream; 32 */
+  uint64_t manifest_interval; /* a publisher signs a short block after;
+                                 default 50 ms */
+  uint64_t gap_timeout;       /* a player skips a gap after; default 1 s */
 } sc_settings;
 
 /* sc_settings_default fills |s| with the defaults and a zero secret. */
@@ -269,6 +282,9 @@ typedef struct sc_node_stats {
   uint64_t path_migrations;       /* validated address changes */
   uint64_t packets_lost;          /* declared lost by loss detection */
   uint64_t packets_retransmitted; /* control messages resent */
+  uint64_t stream_packets_sent;   /* packets that carried stream data */
+  uint64_t stream_bytes_sent;     /* ... and their bytes */
+  uint64_t dgrams_expired;        /* datagrams dropped unsent (SC_DGRAM_TTL) */
 } sc_node_stats;
 
 /* sc_node_get_stats copies the node's counters into |st|. */
@@ -393,6 +409,102 @@ typedef struct sc_known_peer {
  * this node) or SC_ERR_LIMIT. */
 SC_API int sc_node_remember(sc_node *node, const sc_known_peer *p,
                             uint64_t now);
+
+/* ---- live streams (doc/protocol.md §12, §13) ------------------------- */
+
+#define SC_STREAM_ID_LEN 32
+#define SC_STREAM_KEY_LEN 32    /* Ed25519 public key */
+#define SC_STREAM_SECRET_LEN 64 /* Ed25519 secret key, libsodium's form */
+#define SC_STREAM_NAME_MAX 128
+
+/* One in-order piece of a played stream (the stream_data callback). */
+typedef struct sc_play_chunk {
+  uint32_t handle;       /* from sc_node_play */
+  uint64_t seq;          /* the fragment's sequence number */
+  uint64_t timestamp_us; /* the publisher's clock when it was cut */
+  int keyframe;          /* a clean point */
+  uint64_t skipped;      /* seqs skipped just before this one (a gap) */
+  const uint8_t *data;
+  size_t len;
+} sc_play_chunk;
+
+enum sc_stream_role {
+  SC_STREAM_RELAY = 1,     /* relays it */
+  SC_STREAM_PUBLISHER = 2, /* publishes it */
+  SC_STREAM_PLAYING = 4,   /* plays it (also relays it) */
+};
+
+/* A stream's counters: NetStreamMulticastInfo's and a few more. */
+typedef struct sc_stream_stats {
+  uint64_t fragments_from_source, bytes_from_source; /* published here */
+  uint64_t fragments_pushed_to_peers, bytes_pushed_to_peers;
+  uint64_t fragments_pushed_from_peers, bytes_pushed_from_peers;
+  uint64_t fragments_requested_by_peers, bytes_requested_by_peers;
+  uint64_t fragments_requested_from_peers; /* seqs asked for */
+  uint64_t fragments_pulled_from_peers, bytes_pulled_from_peers;
+  uint64_t fragments_received_unasked; /* neither pushed nor pulled */
+  uint64_t duplicates, duplicate_bytes;
+  uint64_t forgeries;  /* fragments and manifests that failed checks */
+  uint64_t stale;      /* arrived older than the window */
+  uint64_t push_drops; /* pushes a congested session could not take */
+  uint64_t pull_giveups;
+  uint64_t fragments_played, bytes_played;
+  uint64_t gaps, gap_fragments; /* gaps skipped while playing, and seqs */
+  uint64_t class_moves;         /* push classes moved to a faster peer */
+  uint64_t peers_banned;
+  uint64_t manifests_published, manifests_received;
+} sc_stream_stats;
+
+typedef struct sc_stream_info {
+  uint8_t stream_id[SC_STREAM_ID_LEN];
+  uint8_t key[SC_STREAM_KEY_LEN];
+  char name[SC_STREAM_NAME_MAX + 1];
+  uint8_t group_id[SC_GROUP_ID_BYTES];
+  unsigned roles;    /* enum sc_stream_role bits */
+  uint64_t top;      /* highest authentic seq held, UINT64_MAX: none */
+  uint64_t start;    /* where this node tuned in, UINT64_MAX: not yet */
+  uint64_t next_play; /* the next seq to play */
+  uint32_t peers, pushers, children;
+  uint64_t fragments_held, bytes_held, pending;
+  uint64_t latency_us;     /* smoothed, arrival - publisher timestamp */
+  uint64_t latency_max_us;
+  sc_stream_stats stats;
+} sc_stream_info;
+
+/* sc_node_fragment_max returns the largest payload of one fragment. */
+SC_API size_t sc_node_fragment_max(const sc_node *node);
+
+/* sc_node_publish starts publishing the stream |name| (NUL-terminated,
+ * 1..128 bytes, no control characters) in the joined group |group| (a
+ * spec, as given to sc_node_join_group) with the Ed25519 secret key |sk|,
+ * and stores a handle in |*handle|. Returns 0, SC_ERR_INVALID_ARG (bad
+ * name), SC_ERR_MALFORMED (bad spec), SC_ERR_NOT_FOUND (group not joined),
+ * SC_ERR_STATE (the group refuses this key or has multicast off, or the
+ * stream exists), SC_ERR_LIMIT or SC_ERR_NOMEM. */
+SC_API int sc_node_publish(sc_node *node, const char *group, const char *name,
+                           const uint8_t sk[SC_STREAM_SECRET_LEN],
+                           uint64_t now, uint32_t *handle);
+
+/* sc_node_publish_fragment publishes the next fragment of the stream
+ * |handle|: |len| (1..sc_node_fragment_max) bytes at |data|, a clean point
+ * to start playing from if |keyframe|. Returns 0, SC_ERR_INVALID_ARG or
+ * SC_ERR_NOT_FOUND. */
+SC_API int sc_node_publish_fragment(sc_node *node, uint32_t handle,
+                                    const uint8_t *data, size_t len,
+                                    int keyframe, uint64_t now);
+
+/* sc_node_play asks for the stream |name| of group |group| to be played:
+ * the stream_data callback receives its fragments in order from a clean
+ * point near the live edge. |key| picks the publisher; NULL takes the
+ * first publisher of that name heard of. The stream need not exist yet.
+ * Stores a handle in |*handle|. Returns as sc_node_publish. */
+SC_API int sc_node_play(sc_node *node, const char *group, const char *name,
+                        const uint8_t *key, uint64_t now, uint32_t *handle);
+
+/* sc_node_streams fills up to |cap| entries of |out| and returns how many
+ * streams the node has. */
+SC_API size_t sc_node_streams(const sc_node *node, sc_stream_info *out,
+                              size_t cap);
 
 #ifdef __cplusplus
 }
