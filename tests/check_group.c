@@ -296,6 +296,73 @@ START_TEST(test_known_ids) {
 }
 END_TEST
 
+/* publishers=: 1..8 keys of 64 hex digits, order free, none twice; the keys
+ * enter the ID sorted after the secret's hash, with their count. */
+START_TEST(test_publishers) {
+  static const char *ka =
+      "0101010101010101010101010101010101010101010101010101010101010101";
+  static const char *kb =
+      "FEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFEFE";
+  char spec[1024], spec2[1024];
+  uint8_t in[200], want[32], key[32];
+  sc_group_spec g, plain = parse_ok("tv");
+  size_t n = 0, i;
+  snprintf(spec, sizeof(spec), "tv?publishers=%s,%s", kb, ka);
+  snprintf(spec2, sizeof(spec2), "tv?publishers=%s,%s", ka, kb);
+  g = parse_ok(spec);
+  ck_assert_uint_eq(g.npublishers, 2);
+  ck_assert_uint_eq(g.publishers[0][0], 0x01);
+  ck_assert_uint_eq(g.publishers[1][0], 0xfe);
+  ck_assert(same_id(spec, spec2));
+  ck_assert_mem_ne(g.id, plain.id, 32);
+  /* The layout: the plain input, then K and the sorted keys. */
+  memcpy(in, "stratocast group v1", 19);
+  n = 19;
+  in[n++] = 2;
+  memcpy(in + n, "tv", 2);
+  n += 2;
+  in[n++] = 0x0f;
+  memset(in + n, 0, 32);
+  n += 32;
+  in[n++] = 2;
+  memcpy(in + n, g.publishers[0], 32);
+  memcpy(in + n + 32, g.publishers[1], 32);
+  n += 64;
+  crypto_generichash(want, 32, in, n, NULL, 0);
+  ck_assert_mem_eq(g.id, want, 32);
+  memset(key, 0x01, 32);
+  ck_assert(sc_group_may_publish(&g, key));
+  key[31] = 0x02;
+  ck_assert(!sc_group_may_publish(&g, key));
+  ck_assert(sc_group_may_publish(&plain, key));
+  /* Refused: a repeat, a long, short or non-hex key, an empty item, a
+   * repeated option, nine keys. */
+  snprintf(spec, sizeof(spec), "tv?publishers=%s,%s", ka, ka);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  snprintf(spec, sizeof(spec), "tv?publishers=%s0", ka);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  snprintf(spec, sizeof(spec), "tv?publishers=%.63s", ka);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  snprintf(spec, sizeof(spec), "tv?publishers=%.63sg", ka);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  snprintf(spec, sizeof(spec), "tv?publishers=%s,", ka);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  snprintf(spec, sizeof(spec), "tv?publishers=%s&publishers=%s", ka, kb);
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+  strcpy(spec, "tv?publishers=");
+  for (i = 0; i < 9; i++) {
+    char k[66];
+    snprintf(k, sizeof(k), "%s%064zx", i > 0 ? "," : "", i);
+    strcat(spec, k);
+    if (i == 7) {
+      ck_assert_int_eq(sc_group_spec_parse(&g, spec), 0);
+      ck_assert_uint_eq(g.npublishers, 8);
+    }
+  }
+  ck_assert_int_eq(sc_group_spec_parse(&g, spec), SC_ERR_MALFORMED);
+}
+END_TEST
+
 /* ---- addresses and proofs ------------------------------------------------ */
 
 START_TEST(test_address) {
@@ -396,6 +463,7 @@ static Suite *group_suite(void) {
   tcase_add_test(tc, test_ids_differ);
   tcase_add_test(tc, test_id_layout);
   tcase_add_test(tc, test_known_ids);
+  tcase_add_test(tc, test_publishers);
   suite_add_tcase(s, tc);
   tc = tcase_create("member");
   tcase_add_checked_fixture(tc, setup, NULL);
