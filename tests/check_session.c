@@ -337,6 +337,67 @@ START_TEST(test_reliable_messages) {
 }
 END_TEST
 
+/* Datagrams: the size limit, the queue bound, expiry of what could not
+ * leave, and lazy acknowledgement (doc/protocol.md §6.3.5, §7.1). */
+START_TEST(test_datagrams) {
+  tn *net = tn_new(13);
+  int a = tn_add(net, NULL, NULL, NULL);
+  int b = tn_add(net, NULL, NULL, NULL);
+  int p[2] = {a, b}, i;
+  sc_session *sa, *sb;
+  uint8_t body[SC_MAX_PACKET];
+  uint64_t rx0, tx0;
+  size_t max;
+  ck_assert_int_eq(tn_connect(net, b, a), 0);
+  ck_assert(tn_run_until(net, tn_pair_up, p, 2 * SC_SEC));
+  tn_run(net, 1 * SC_SEC);
+  sa = session_of(net, a);
+  sb = session_of(net, b);
+  memset(body, 0x33, sizeof(body));
+  /* The largest body fills a 1232-byte datagram but for a PING's room. */
+  max = sc_session_dgram_max(sa);
+  ck_assert_uint_eq(max + sc_chunk_overhead(max) + 2 + SC_DATA_HEADER_LEN +
+                        SC_AEAD_TAG_LEN,
+                    1232);
+  ck_assert_int_eq(sc_session_send_dgram(sa, body, max + 1, 0, tn_now(net)),
+                   SC_ERR_INVALID_ARG);
+  ck_assert_int_eq(sc_session_send_dgram(sa, body, 0, 0, tn_now(net)),
+                   SC_ERR_INVALID_ARG);
+  /* 100 datagrams 10 ms apart: all arrive, and the receiver acknowledges
+   * them lazily, far fewer than one ACK per two packets. */
+  rx0 = sb->packets_received;
+  tx0 = sb->packets_sent;
+  for (i = 0; i < 100; i++) {
+    ck_assert_int_eq(sc_session_send_dgram(sa, body, 500, 1, tn_now(net)), 0);
+    sc_node_refresh_expiry(tn_get(net, a)->node);
+    tn_run(net, 10 * SC_MS);
+  }
+  tn_run(net, 200 * SC_MS);
+  ck_assert_uint_eq(sb->packets_received - rx0, 100);
+  ck_assert_uint_le(sb->packets_sent - tx0, 20);
+  ck_assert_uint_ge(tn_stats(net, a).stream_packets_sent, 100);
+  ck_assert_uint_eq(sa->cc.bytes_in_flight, 0);
+  /* With the peer gone nothing is acknowledged: the window fills, then the
+   * queue; what waits longer than 1 s is dropped, and counted. */
+  tn_crash(net, b);
+  {
+    int busy = 0;
+    for (i = 0; i < 300; i++) {
+      int rv = sc_session_send_dgram(sa, body, max, 0, tn_now(net));
+      /* Sent from outside the node's calls: its deadline must learn. */
+      sc_node_refresh_expiry(tn_get(net, a)->node);
+      ck_assert(rv == 0 || rv == SC_ERR_BUSY);
+      busy += rv == SC_ERR_BUSY;
+      ck_assert_uint_le(sa->dg_count, SC_DGRAM_QUEUE_MAX);
+      tn_run(net, 10 * SC_MS);
+    }
+    ck_assert_int_gt(busy, 0);
+  }
+  ck_assert_uint_gt(tn_stats(net, a).dgrams_expired, 0);
+  tn_del(net);
+}
+END_TEST
+
 /* ---- hostile datagrams -------------------------------------------------- */
 
 START_TEST(test_hostile_packets) {
@@ -471,6 +532,7 @@ static Suite *session_suite(void) {
   tcase_add_test(tc, test_self_connect);
   tcase_add_test(tc, test_keepalive);
   tcase_add_test(tc, test_reliable_messages);
+  tcase_add_test(tc, test_datagrams);
   tcase_add_test(tc, test_hostile_packets);
   tcase_add_test(tc, test_late_duplicate_init);
   suite_add_tcase(s, tc);
