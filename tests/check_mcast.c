@@ -104,9 +104,8 @@ static void publish(uint32_t h, size_t count) {
   for (i = 0; i < count; i++) {
     uint64_t seq = published++;
     size_t len = payload_of(seq, buf, max);
-    ck_assert_int_eq(sc_node_publish_fragment(nd(0), h, buf, len,
-                                              seq % KEY_EVERY == 0,
-                                              tn_now(net)),
+    ck_assert_int_eq(sc_node_publish_fragment(
+                         nd(0), h, buf, len, seq % KEY_EVERY == 0, tn_now(net)),
                      0);
     tn_run(net, 10 * SC_MS);
   }
@@ -132,8 +131,7 @@ START_TEST(test_relay_chain) {
   ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
                    0);
   for (i = 1; i < 4; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net),
-                                  &ph),
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
                      0);
   }
   publish(h, 600);
@@ -167,8 +165,7 @@ START_TEST(test_loss_repaired) {
   ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
                    0);
   for (i = 1; i < n; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net),
-                                  &ph),
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
                      0);
   }
   tn_set_loss(net, getenv("MC_LOSS") ? (unsigned)atoi(getenv("MC_LOSS")) : 50);
@@ -181,28 +178,28 @@ START_TEST(test_loss_repaired) {
     check_clean(i);
     /* Pulls repair the losses: at least 99% played. */
     if (getenv("MCAST_DEBUG") != NULL) {
-      fprintf(stderr,
-              "node %d: played %llu/%llu skipped %llu push %llu pull %llu "
-              "unasked %llu req %llu dup %llu giveup %llu pushers %u drops %llu "
-              "expired %llu lost %llu banned %llu moves %llu\n",
-              i, (unsigned long long)players[i].chunks,
-              (unsigned long long)want, (unsigned long long)players[i].skipped,
-              (unsigned long long)si.stats.fragments_pushed_from_peers,
-              (unsigned long long)si.stats.fragments_pulled_from_peers,
-              (unsigned long long)si.stats.fragments_received_unasked,
-              (unsigned long long)si.stats.fragments_requested_from_peers,
-              (unsigned long long)si.stats.duplicates,
-              (unsigned long long)si.stats.pull_giveups, si.pushers,
-              (unsigned long long)si.stats.push_drops,
-              (unsigned long long)tn_stats(net, i).dgrams_expired,
-              (unsigned long long)tn_stats(net, i).packets_lost,
-              (unsigned long long)si.stats.peers_banned,
-              (unsigned long long)si.stats.class_moves);
+      fprintf(
+          stderr,
+          "node %d: played %llu/%llu skipped %llu push %llu pull %llu "
+          "unasked %llu req %llu dup %llu giveup %llu pushers %u drops %llu "
+          "expired %llu lost %llu banned %llu moves %llu\n",
+          i, (unsigned long long)players[i].chunks, (unsigned long long)want,
+          (unsigned long long)players[i].skipped,
+          (unsigned long long)si.stats.fragments_pushed_from_peers,
+          (unsigned long long)si.stats.fragments_pulled_from_peers,
+          (unsigned long long)si.stats.fragments_received_unasked,
+          (unsigned long long)si.stats.fragments_requested_from_peers,
+          (unsigned long long)si.stats.duplicates,
+          (unsigned long long)si.stats.pull_giveups, si.pushers,
+          (unsigned long long)si.stats.push_drops,
+          (unsigned long long)tn_stats(net, i).dgrams_expired,
+          (unsigned long long)tn_stats(net, i).packets_lost,
+          (unsigned long long)si.stats.peers_banned,
+          (unsigned long long)si.stats.class_moves);
     }
-    ck_assert_msg(players[i].chunks * 100 >= want * 99,
-                  "node %d played %llu of %llu", i,
-                  (unsigned long long)players[i].chunks,
-                  (unsigned long long)want);
+    ck_assert_msg(
+        players[i].chunks * 100 >= want * 99, "node %d played %llu of %llu", i,
+        (unsigned long long)players[i].chunks, (unsigned long long)want);
     pulled += si.stats.fragments_pulled_from_peers;
   }
   ck_assert_uint_gt(pulled, 0);
@@ -245,8 +242,7 @@ START_TEST(test_forger) {
   ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
                    0);
   for (i = 1; i < 5; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net),
-                                  &ph),
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
                      0);
   }
   publish(h, 100);
@@ -369,19 +365,16 @@ START_TEST(test_api_errors) {
       sc_node_publish(nd(0), "quiet?features=posting", "x", sk, 0, &h),
       SC_ERR_STATE);
   ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "x", sk, 0, &h), 0);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "x", sk, 0, &h),
-                   SC_ERR_STATE);
-  ck_assert_int_eq(sc_node_publish_fragment(nd(0), h, buf,
-                                            sc_node_fragment_max(nd(0)) + 1,
-                                            0, 0),
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "x", sk, 0, &h), SC_ERR_STATE);
+  ck_assert_int_eq(sc_node_publish_fragment(
+                       nd(0), h, buf, sc_node_fragment_max(nd(0)) + 1, 0, 0),
                    SC_ERR_INVALID_ARG);
   ck_assert_int_eq(sc_node_publish_fragment(nd(0), h, buf, 0, 0, 0),
                    SC_ERR_INVALID_ARG);
   ck_assert_int_eq(sc_node_publish_fragment(nd(0), h + 100, buf, 10, 0, 0),
                    SC_ERR_NOT_FOUND);
   ck_assert_int_eq(sc_node_publish_fragment(nd(0), h, buf,
-                                            sc_node_fragment_max(nd(0)), 1,
-                                            0),
+                                            sc_node_fragment_max(nd(0)), 1, 0),
                    0);
   /* A 1232-byte datagram holds six 188-byte MPEG-TS packets. */
   ck_assert_uint_ge(sc_node_fragment_max(nd(0)), 6 * 188);
@@ -393,8 +386,9 @@ END_TEST
 START_TEST(test_msg_round_trips) {
   uint8_t buf[256];
   sc_wr w;
-  sc_map_msg m = {0x0102030405060708ULL, 1000, 42, 990,
-                  {0, 1, 2, 3, 4, 5, 6, 255}, 64, 0xf0f0ULL}, m2;
+  sc_map_msg m = {0x0102030405060708ULL,      1000, 42,       990,
+                  {0, 1, 2, 3, 4, 5, 6, 255}, 64,   0xf0f0ULL},
+             m2;
   sc_pull_msg p = {7, SC_PULL_MANIFESTS, 500, 13, 0x1001}, p2;
   sc_push_msg u, u2;
   sc_stream_msg s, s2;

@@ -56,8 +56,8 @@ void sc_mcast_free(sc_node *node);
  * |kind| is not one. */
 int sc_mcast_on_message(sc_node *node, struct sc_session *s, uint64_t kind,
                         const uint8_t *body, size_t len, uint64_t now);
-void sc_mcast_on_dgram(sc_node *node, struct sc_session *s,
-                       const uint8_t *body, size_t len, uint64_t now);
+void sc_mcast_on_dgram(sc_node *node, struct sc_session *s, const uint8_t *body,
+                       size_t len, uint64_t now);
 void sc_mcast_on_timer(sc_node *node, uint64_t now);
 uint64_t sc_mcast_deadline(const sc_node *node);
 

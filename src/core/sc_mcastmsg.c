@@ -50,8 +50,7 @@ int sc_stream_msg_read(sc_stream_msg *m, const uint8_t *body, size_t len) {
   sc_rd_init(&r, body, len);
   if (sc_rd_bytes(&r, m->group_id, SC_GROUP_ID_LEN) != 0 ||
       sc_rd_bytes(&r, m->key, SC_STREAM_KEY_LEN) != 0 ||
-      sc_rd_u8(&r, &n) != 0 ||
-      sc_rd_bytes(&r, (uint8_t *)m->name, n) != 0) {
+      sc_rd_u8(&r, &n) != 0 || sc_rd_bytes(&r, (uint8_t *)m->name, n) != 0) {
     return SC_ERR_MALFORMED;
   }
   m->name_len = n;
@@ -128,8 +127,7 @@ int sc_map_write(sc_wr *w, const sc_map_msg *m) {
   sc_wr t;
   uint64_t key_back;
   if (m->nbits > SC_MAP_BITS || !masked_ok(m->nbits, m->bits) ||
-      m->top > SC_VARINT_MAX ||
-      (m->key != UINT64_MAX && m->key > m->top)) {
+      m->top > SC_VARINT_MAX || (m->key != UINT64_MAX && m->key > m->top)) {
     return SC_ERR_INVALID_ARG;
   }
   /* The keyframe travels as top - key + 1, 0 meaning none. */
@@ -137,8 +135,8 @@ int sc_map_write(sc_wr *w, const sc_map_msg *m) {
   sc_wr_init(&t, buf, sizeof(buf));
   if (sc_wr_u8(&t, SC_DG_MAP) != 0 || sc_wr_u64(&t, m->tag) != 0 ||
       sc_wr_varint(&t, m->top) != 0 ||
-      sc_wr_varint(&t, m->age_ms > SC_VARINT_MAX ? SC_VARINT_MAX
-                                                 : m->age_ms) != 0 ||
+      sc_wr_varint(&t, m->age_ms > SC_VARINT_MAX ? SC_VARINT_MAX : m->age_ms) !=
+          0 ||
       sc_wr_varint(&t, key_back > SC_VARINT_MAX ? 0 : key_back) != 0 ||
       sc_wr_bytes(&t, m->hops, SC_MC_CLASSES) != 0 ||
       bits_write(&t, m->nbits, m->bits) != 0) {
@@ -152,9 +150,8 @@ int sc_map_read(sc_map_msg *m, const uint8_t *body, size_t len) {
   uint64_t key_back;
   sc_rd_init(&r, body, len);
   if (sc_rd_u64(&r, &m->tag) != 0 || sc_rd_varint(&r, &m->top) != 0 ||
-      sc_rd_varint(&r, &m->age_ms) != 0 ||
-      sc_rd_varint(&r, &key_back) != 0 || key_back > m->top + 1 ||
-      sc_rd_bytes(&r, m->hops, SC_MC_CLASSES) != 0 ||
+      sc_rd_varint(&r, &m->age_ms) != 0 || sc_rd_varint(&r, &key_back) != 0 ||
+      key_back > m->top + 1 || sc_rd_bytes(&r, m->hops, SC_MC_CLASSES) != 0 ||
       bits_read(&r, SC_MAP_BITS, &m->nbits, &m->bits) != 0) {
     return SC_ERR_MALFORMED;
   }
@@ -172,8 +169,7 @@ int sc_pull_write(sc_wr *w, const sc_pull_msg *m) {
   sc_wr_init(&t, buf, sizeof(buf));
   if (sc_wr_u8(&t, SC_DG_PULL) != 0 || sc_wr_u64(&t, m->tag) != 0 ||
       m->flags > 3 || m->flags == SC_PULL_ONLY_MANIFESTS ||
-      sc_wr_u8(&t, (uint8_t)m->flags) != 0 ||
-      sc_wr_varint(&t, m->first) != 0 ||
+      sc_wr_u8(&t, (uint8_t)m->flags) != 0 || sc_wr_varint(&t, m->first) != 0 ||
       bits_write(&t, m->nbits, m->bits) != 0) {
     return SC_ERR_INVALID_ARG;
   }
@@ -184,11 +180,9 @@ int sc_pull_read(sc_pull_msg *m, const uint8_t *body, size_t len) {
   sc_rd r;
   uint8_t flags;
   sc_rd_init(&r, body, len);
-  if (sc_rd_u64(&r, &m->tag) != 0 || sc_rd_u8(&r, &flags) != 0 ||
-      flags > 3 || flags == SC_PULL_ONLY_MANIFESTS ||
-      sc_rd_varint(&r, &m->first) != 0 ||
-      bits_read(&r, SC_PULL_BITS, &m->nbits, &m->bits) != 0 ||
-      m->nbits == 0) {
+  if (sc_rd_u64(&r, &m->tag) != 0 || sc_rd_u8(&r, &flags) != 0 || flags > 3 ||
+      flags == SC_PULL_ONLY_MANIFESTS || sc_rd_varint(&r, &m->first) != 0 ||
+      bits_read(&r, SC_PULL_BITS, &m->nbits, &m->bits) != 0 || m->nbits == 0) {
     return SC_ERR_MALFORMED;
   }
   m->flags = flags;

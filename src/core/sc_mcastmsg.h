@@ -63,18 +63,18 @@ typedef struct sc_push_msg {
 
 typedef struct sc_map_msg {
   uint64_t tag;
-  uint64_t top;    /* the highest authentic seq the sender holds */
-  uint64_t age_ms; /* since it became authentic there */
-  uint64_t key;    /* the highest keyframe held, UINT64_MAX: none */
+  uint64_t top;                /* the highest authentic seq the sender holds */
+  uint64_t age_ms;             /* since it became authentic there */
+  uint64_t key;                /* the highest keyframe held, UINT64_MAX: none */
   uint8_t hops[SC_MC_CLASSES]; /* pushes from the source per class, 0 at
                                   the publisher, 255: not pushed */
-  unsigned nbits;  /* 0..SC_MAP_BITS */
-  uint64_t bits;   /* bit i: holds top - 1 - i */
+  unsigned nbits;              /* 0..SC_MAP_BITS */
+  uint64_t bits;               /* bit i: holds top - 1 - i */
 } sc_map_msg;
 
 /* PULL flags. */
 enum {
-  SC_PULL_MANIFESTS = 1, /* send the manifests of these seqs' blocks */
+  SC_PULL_MANIFESTS = 1,      /* send the manifests of these seqs' blocks */
   SC_PULL_ONLY_MANIFESTS = 2, /* ... and not the fragments (the asker holds
                                  them, unverified); needs MANIFESTS */
 };

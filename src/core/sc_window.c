@@ -29,7 +29,7 @@
 
 #include "sc_mem.h"
 
-#define FRAG_RING_MAX ((size_t)1 << 18)  /* > 2 * SEQ_SPAN + a block */
+#define FRAG_RING_MAX ((size_t)1 << 18) /* > 2 * SEQ_SPAN + a block */
 #define RING_MIN 64
 #define RING_RANGE 100 /* ring_reserve: the key range would exceed max */
 
@@ -282,8 +282,7 @@ static frag_ent *frag_ent_new(const sc_mem *mem, const sc_frag *f,
 static void authentic_put(sc_window *w, frag_ent *e) {
   sc_frag f;
   (void)ring_put(w->mem, &w->frags, e->seq, e);
-  if (sc_frag_read(&f, e->data, e->len) == 0 &&
-      (f.flags & SC_FRAG_KEYFRAME) &&
+  if (sc_frag_read(&f, e->data, e->len) == 0 && (f.flags & SC_FRAG_KEYFRAME) &&
       (w->key_seq == UINT64_MAX || e->seq > w->key_seq)) {
     w->key_seq = e->seq;
   }

@@ -460,13 +460,13 @@ typedef struct sc_stream_info {
   uint8_t key[SC_STREAM_KEY_LEN];
   char name[SC_STREAM_NAME_MAX + 1];
   uint8_t group_id[SC_GROUP_ID_BYTES];
-  unsigned roles;    /* enum sc_stream_role bits */
-  uint64_t top;      /* highest authentic seq held, UINT64_MAX: none */
-  uint64_t start;    /* where this node tuned in, UINT64_MAX: not yet */
+  unsigned roles;     /* enum sc_stream_role bits */
+  uint64_t top;       /* highest authentic seq held, UINT64_MAX: none */
+  uint64_t start;     /* where this node tuned in, UINT64_MAX: not yet */
   uint64_t next_play; /* the next seq to play */
   uint32_t peers, pushers, children;
   uint64_t fragments_held, bytes_held, pending;
-  uint64_t latency_us;     /* smoothed, arrival - publisher timestamp */
+  uint64_t latency_us; /* smoothed, arrival - publisher timestamp */
   uint64_t latency_max_us;
   sc_stream_stats stats;
 } sc_stream_info;
@@ -482,8 +482,8 @@ SC_API size_t sc_node_fragment_max(const sc_node *node);
  * SC_ERR_STATE (the group refuses this key or has multicast off, or the
  * stream exists), SC_ERR_LIMIT or SC_ERR_NOMEM. */
 SC_API int sc_node_publish(sc_node *node, const char *group, const char *name,
-                           const uint8_t sk[SC_STREAM_SECRET_LEN],
-                           uint64_t now, uint32_t *handle);
+                           const uint8_t sk[SC_STREAM_SECRET_LEN], uint64_t now,
+                           uint32_t *handle);
 
 /* sc_node_publish_fragment publishes the next fragment of the stream
  * |handle|: |len| (1..sc_node_fragment_max) bytes at |data|, a clean point
