@@ -7,13 +7,15 @@
  *   2  plaintext sealed with the peer's live session keys, so that the
  *      chunk processing behind authentication is reached
  *   3  virtual time passes (data[0] x 10 ms) and queued traffic flows
- * Every record's bytes also go through each decoder directly.
+ * Every record's bytes also go through each decoder directly (packets,
+ * chunks, handshake payloads, mesh, stream and multicast messages).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
 #include "sc_macro.h"
+#include "sc_mcastmsg.h"
 #include "sc_meshmsg.h"
 #include "sc_packet.h"
 #include "sc_stream.h"
@@ -79,7 +81,30 @@ static void decode_stream(const uint8_t *data, size_t len) {
   }
   if (sc_manifest_read(&man, data, len) == 0) {
     check(man.count >= 1 && man.count <= SC_STREAM_BLOCK);
-    check(man.first % SC_STREAM_BLOCK == 0);
+    check(man.first < UINT64_MAX - man.count + 1);
+  }
+}
+
+/* The multicast engine's messages (doc/protocol.md §13.2). */
+static void decode_mcast(const uint8_t *data, size_t len) {
+  sc_stream_msg sm;
+  sc_push_msg pm;
+  sc_map_msg map;
+  sc_pull_msg pull;
+  if (sc_stream_msg_read(&sm, data, len) == 0) {
+    check(sm.name_len >= 1 && sm.name_len <= SC_STREAM_NAME_MAX);
+    check(strlen(sm.name) == sm.name_len);
+  }
+  if (sc_push_read(&pm, data, len) == 0) {
+    check(pm.mask <= SC_PUSH_ALL);
+  }
+  if (sc_map_read(&map, data, len) == 0) {
+    check(map.nbits <= SC_MAP_BITS);
+    check(map.key == UINT64_MAX || map.key <= map.top);
+  }
+  if (sc_pull_read(&pull, data, len) == 0) {
+    check(pull.nbits >= 1 && pull.nbits <= SC_PULL_BITS);
+    check(pull.flags == 0 || pull.flags == 1 || pull.flags == 3);
   }
 }
 
@@ -98,6 +123,7 @@ static void decode_all(const uint8_t *data, size_t len) {
   decode_chunks(data, len);
   decode_mesh(data, len);
   decode_stream(data, len);
+  decode_mcast(data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
