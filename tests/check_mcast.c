@@ -37,9 +37,10 @@ typedef struct player {
 static player players[TN_MAX_NODES];
 static size_t published;
 
-/* The payload of seq |seq|: its length and bytes follow from the seq. */
+/* The payload of seq |seq|: its length and bytes follow from the seq;
+ * every seventh fills a whole fragment. */
 static size_t payload_of(uint64_t seq, uint8_t *out, size_t cap) {
-  size_t len = 200 + (size_t)(seq * 37 % 900), i;
+  size_t len = seq % 7 == 3 ? cap : 200 + (size_t)(seq * 37 % 900), i;
   len = len > cap ? cap : len;
   for (i = 0; i < len; i++) {
     out[i] = (uint8_t)(seq * 131 + i * 7);
@@ -47,10 +48,12 @@ static size_t payload_of(uint64_t seq, uint8_t *out, size_t cap) {
   return len;
 }
 
+static sc_node *nd(int i) { return tn_get(net, i)->node; }
+
 static void on_play(void *arg, int node, const sc_play_chunk *ch) {
   player *p = &players[node];
   uint8_t want[2048];
-  size_t len = payload_of(ch->seq, want, sizeof(want));
+  size_t len = payload_of(ch->seq, want, sc_node_fragment_max(nd(node)));
   (void)arg;
   if (!p->started) {
     p->started = 1;
@@ -80,7 +83,6 @@ static void setup(void) {
 
 static void teardown(void) { tn_del(net); }
 
-static sc_node *nd(int i) { return tn_get(net, i)->node; }
 
 /* |n| nodes in one /24 each, all in GROUP, everyone connected to node 0. */
 static void swarm(int n, const char *spec) {

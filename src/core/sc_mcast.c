@@ -189,6 +189,8 @@ static int stream_new(sc_node *node, sc_mgroup *g,
   st->next_tick = now;
   st->next_review = now;
   mc->streams[mc->nstreams++] = st;
+  sc_node_log(node, SC_LOG_INFO, "stream %s: new (%zu carried)", st->name,
+              mc->nstreams);
   sc_mc_play_bind(node, st);
   *out = st;
   return 0;
@@ -777,8 +779,8 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
   if (p == NULL) {
     return;
   }
-  /* Grant class pushes up to the capacity: a refused class is noticed by
-   * the asker as a stall and taken elsewhere. */
+  /* Grant class pushes up to the capacity; REFUSE tells the asker of the
+   * rest at once. */
   for (i = 0; i < st->np; i++) {
     if (&st->p[i] != p) {
       others += sc_mc_popcount8(st->p[i].granted);
@@ -793,6 +795,9 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
   }
   p->granted =
       (uint16_t)((m.mask & (SC_PUSH_ALL & ~SC_PUSH_CLASSES)) | classes);
+  sc_node_log(node, SC_LOG_DEBUG,
+              "stream %s: session %08x asks for %03x, granted %03x", st->name,
+              (unsigned)p->sid, (unsigned)m.mask, (unsigned)p->granted);
   if (p->granted & SC_PUSH_MAPS) {
     p->next_map = now;
   }
@@ -889,13 +894,8 @@ uint64_t sc_mcast_deadline(const sc_node *node) {
 
 size_t sc_node_fragment_max(const sc_node *node) {
   /* A datagram's body holds the kind byte and the fragment header. */
-  size_t cap =
-      node->settings.max_datagram - SC_DATA_HEADER_LEN - SC_AEAD_TAG_LEN;
-  size_t body = cap - 1;
-  while (body > 0 && body + sc_chunk_overhead(body) > cap) {
-    body--;
-  }
-  return body - 1 - SC_FRAG_HEADER_LEN;
+  return sc_dgram_body_max(node->settings.max_datagram) - 1 -
+         SC_FRAG_HEADER_LEN;
 }
 
 static int name_check(const char *name, size_t *len) {

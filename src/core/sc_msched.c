@@ -189,6 +189,8 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
       want[i] = 0;
     }
     if (want[i] != st->p[i].asked) {
+      sc_node_log(node, SC_LOG_DEBUG, "stream %s: asking session %08x for %03x",
+                  st->name, (unsigned)st->p[i].sid, (unsigned)want[i]);
       sc_mc_send_push(node, st, &st->p[i], want[i], now);
     }
   }

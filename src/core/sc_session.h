@@ -208,6 +208,10 @@ void sc_session_flush(sc_session *s, uint64_t now);
 int sc_session_send_msg(sc_session *s, uint64_t kind, const uint8_t *body,
                         size_t len, uint64_t now);
 
+/* sc_dgram_body_max returns the largest datagram body a session sends in
+ * datagrams of at most |max_datagram| bytes. */
+size_t sc_dgram_body_max(size_t max_datagram);
+
 /* sc_session_dgram_max returns the largest datagram body |s| can send. */
 size_t sc_session_dgram_max(const sc_session *s);
 

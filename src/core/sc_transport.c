@@ -66,13 +66,18 @@ static size_t plain_cap(const sc_session *s) {
 /* Room kept in every packet for a PING (send_one). */
 #define PING_ROOM 2
 
-size_t sc_session_dgram_max(const sc_session *s) {
-  size_t cap = plain_cap(s) - PING_ROOM, n = cap - 1;
+size_t sc_dgram_body_max(size_t max_datagram) {
+  size_t cap = max_datagram - SC_DATA_HEADER_LEN - SC_AEAD_TAG_LEN - PING_ROOM;
+  size_t n = cap - 1;
   /* The largest body whose chunk header still fits. */
   while (n > 0 && n + sc_chunk_overhead(n) > cap) {
     n--;
   }
   return n;
+}
+
+size_t sc_session_dgram_max(const sc_session *s) {
+  return sc_dgram_body_max(s->node->settings.max_datagram);
 }
 
 size_t sc_session_dgram_room(const sc_session *s) {

@@ -5,6 +5,9 @@
  * whose first non-blank character is '#' are ignored. Keys are the long
  * option names without dashes. A key other than bootstrap and group may
  * appear once.
+ *
+ * The stream options are checked here as far as they can be without I/O:
+ * names, spec syntax (iospec.h), numbers, and which options need which.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -18,9 +21,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "iospec.h"
 #include "log.h"
 #include "sc_macro.h"
 #include "stratocast.h"
+#include "streamkey.h"
 
 enum opt_id {
   OPT_LISTEN,
@@ -29,6 +34,15 @@ enum opt_id {
   OPT_BOOTSTRAP,
   OPT_GROUP,
   OPT_LOG_LEVEL,
+  OPT_PUBLISH,
+  OPT_SOURCE,
+  OPT_STREAM_KEY,
+  OPT_RATE,
+  OPT_PLAY,
+  OPT_SINK,
+  OPT_PUBLISHER,
+  OPT_WINDOW,
+  OPT_VALUES, /* the options above keep their value in a layer */
   OPT_CONFIG,
   OPT_HELP,
   OPT_VERSION,
@@ -48,6 +62,14 @@ static const struct opt_def opt_defs[] = {
     {"bootstrap", OPT_BOOTSTRAP, 1, 1},
     {"group", OPT_GROUP, 1, 1},
     {"log-level", OPT_LOG_LEVEL, 1, 1},
+    {"publish", OPT_PUBLISH, 1, 1},
+    {"source", OPT_SOURCE, 1, 1},
+    {"stream-key", OPT_STREAM_KEY, 1, 1},
+    {"rate", OPT_RATE, 1, 1},
+    {"play", OPT_PLAY, 1, 1},
+    {"sink", OPT_SINK, 1, 1},
+    {"publisher", OPT_PUBLISHER, 1, 1},
+    {"window", OPT_WINDOW, 1, 1},
     {"config", OPT_CONFIG, 1, 0},
     {"help", OPT_HELP, 0, 0},
     {"version", OPT_VERSION, 0, 0},
@@ -55,7 +77,7 @@ static const struct opt_def opt_defs[] = {
 
 /* What one source (the command line or the file) said. */
 struct layer {
-  sc_config_value single[OPT_LOG_LEVEL + 1]; /* by enum opt_id */
+  sc_config_value single[OPT_VALUES]; /* by enum opt_id */
   sc_config_list bootstrap;
   sc_config_list groups;
   char *config_file;
@@ -140,6 +162,124 @@ static const struct opt_def *opt_find(const char *name, size_t len) {
   return NULL;
 }
 
+/* Parses a decimal number of at most 12 digits at |*p|, advancing it.
+ * Returns 0, or -1 if there is none. */
+static int parse_digits(const char **p, uint64_t *out) {
+  uint64_t v = 0;
+  int n = 0;
+  for (; **p >= '0' && **p <= '9' && n < 12; (*p)++, n++) {
+    v = v * 10 + (uint64_t)(**p - '0');
+  }
+  *out = v;
+  return n == 0 || (**p >= '0' && **p <= '9') ? -1 : 0;
+}
+
+/* A rate in bits/s: "2500000", "2500k" or "3M" (whole numbers only). */
+static int parse_rate(const char *s, uint64_t *bps) {
+  uint64_t v;
+  if (parse_digits(&s, &v) != 0 || v == 0) {
+    return -1;
+  }
+  if (*s == 'k') {
+    v *= 1000;
+    s++;
+  } else if (*s == 'M') {
+    v *= 1000000;
+    s++;
+  }
+  *bps = v;
+  return *s == '\0' && v <= SC_CONFIG_MAX_RATE ? 0 : -1;
+}
+
+/* "8s" or "500ms", within SC_CONFIG_MIN_WINDOW..SC_CONFIG_MAX_WINDOW. */
+static int parse_window(const char *s, uint64_t *ns) {
+  uint64_t v;
+  /* The bound keeps the products below from overflowing. */
+  if (parse_digits(&s, &v) != 0 || v > 1000000) {
+    return -1;
+  }
+  if (strcmp(s, "s") == 0) {
+    v *= SC_SEC;
+  } else if (strcmp(s, "ms") == 0) {
+    v *= SC_MS;
+  } else {
+    return -1;
+  }
+  *ns = v;
+  return 0;
+}
+
+/* A stream name: SC_CONFIG_STREAM_NAME_MAX bytes at most, no control
+ * characters. */
+static int check_stream_name(const char *value, const char *origin, char *err,
+                             size_t errlen) {
+  const unsigned char *p;
+  size_t len = strlen(value);
+  if (len > SC_CONFIG_STREAM_NAME_MAX) {
+    seterr(err, errlen, "%s: stream name too long (%zu bytes, at most %d)",
+           origin, len, SC_CONFIG_STREAM_NAME_MAX);
+    return -1;
+  }
+  for (p = (const unsigned char *)value; *p != '\0'; p++) {
+    if (*p < 0x20 || *p == 0x7f) {
+      seterr(err, errlen, "%s: stream name contains a control character",
+             origin);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Checks the syntax of a stream option's |value|. */
+static int check_stream_value(int id, const char *value, const char *origin,
+                              char *err, size_t errlen) {
+  char why[256];
+  sc_iospec spec;
+  uint8_t key[SC_STREAMKEY_PUBLIC_LEN];
+  uint64_t n;
+  switch (id) {
+  case OPT_PUBLISH:
+  case OPT_PLAY:
+    return check_stream_name(value, origin, err, errlen);
+  case OPT_SOURCE:
+  case OPT_SINK:
+    if ((id == OPT_SOURCE
+             ? sc_iospec_parse_source(&spec, value, why, sizeof(why))
+             : sc_iospec_parse_sink(&spec, value, why, sizeof(why))) != 0) {
+      seterr(err, errlen, "%s %s: %s", origin, value, why);
+      return -1;
+    }
+    return 0;
+  case OPT_RATE:
+    if (parse_rate(value, &n) != 0) {
+      seterr(err, errlen,
+             "%s %s: invalid rate (want whole bits/s from 1 to 10G, with an "
+             "optional k or M: 2500k)",
+             origin, value);
+      return -1;
+    }
+    return 0;
+  case OPT_PUBLISHER:
+    if (sc_streamkey_parse_hex(key, value) != 0) {
+      seterr(err, errlen, "%s %s: not a publisher key (want 64 hex characters)",
+             origin, value);
+      return -1;
+    }
+    return 0;
+  case OPT_WINDOW:
+    if (parse_window(value, &n) != 0 || n < SC_CONFIG_MIN_WINDOW ||
+        n > SC_CONFIG_MAX_WINDOW) {
+      seterr(err, errlen,
+             "%s %s: invalid duration (want 1s to 60s, as 8s or 1500ms)",
+             origin, value);
+      return -1;
+    }
+    return 0;
+  default:
+    return 0;
+  }
+}
+
 /* Records |value| for option |def| in |l|. |dup_is_error| is set for the
  * config file, where a repeated key is a mistake rather than an override. */
 static int layer_set(struct layer *l, const struct opt_def *def,
@@ -154,6 +294,9 @@ static int layer_set(struct layer *l, const struct opt_def *def,
     seterr(err, errlen,
            "%s %s: unknown log level (use error, warn, info or debug)", origin,
            value);
+    return -1;
+  }
+  if (check_stream_value(def->id, value, origin, err, errlen) != 0) {
     return -1;
   }
   if (def->id == OPT_BOOTSTRAP || def->id == OPT_GROUP) {
@@ -338,6 +481,99 @@ static int value_default(sc_config_value *v, const char *value,
   return v->value != NULL && v->origin != NULL ? 0 : -1;
 }
 
+/* Fails with "ORIGIN requires WHAT" when |v| is set and |needed| is not. */
+static int require(const sc_config_value *v, int needed, const char *what,
+                   char *err, size_t errlen) {
+  if (v->value != NULL && !needed) {
+    seterr(err, errlen, "%s requires %s", v->origin, what);
+    return -1;
+  }
+  return 0;
+}
+
+/* Which stream options need which. */
+static int stream_rules(const sc_config *cfg, const sc_config_value *rate,
+                        char *err, size_t errlen) {
+  sc_iospec spec;
+  if (require(&cfg->source, cfg->publish.value != NULL, "--publish", err,
+              errlen) != 0 ||
+      require(&cfg->publish, cfg->source.value != NULL, "--source", err,
+              errlen) != 0 ||
+      require(&cfg->sink, cfg->play.value != NULL, "--play", err, errlen) !=
+          0 ||
+      require(&cfg->publisher, cfg->play.value != NULL, "--play", err,
+              errlen) != 0 ||
+      require(&cfg->publish, cfg->groups.n > 0, "--group", err, errlen) != 0 ||
+      require(&cfg->play, cfg->groups.n > 0, "--group", err, errlen) != 0 ||
+      require(rate, cfg->source.value != NULL, "--source", err, errlen) != 0) {
+    return -1;
+  }
+  if (rate->value != NULL &&
+      (sc_iospec_parse_source(&spec, cfg->source.value, err, errlen) != 0 ||
+       spec.kind != SC_IOSPEC_FILE)) {
+    seterr(err, errlen, "%s paces file sources only (--source file:PATH)",
+           rate->origin);
+    return -1;
+  }
+  return 0;
+}
+
+/* The stream settings of |cfg|, after the others. */
+static int merge_stream(sc_config *cfg, struct layer *cli, struct layer *file,
+                        char *err, size_t errlen) {
+  static const struct {
+    int id;
+    size_t off;
+  } values[] = {
+      {OPT_PUBLISH, offsetof(sc_config, publish)},
+      {OPT_SOURCE, offsetof(sc_config, source)},
+      {OPT_STREAM_KEY, offsetof(sc_config, stream_key)},
+      {OPT_PLAY, offsetof(sc_config, play)},
+      {OPT_SINK, offsetof(sc_config, sink)},
+      {OPT_PUBLISHER, offsetof(sc_config, publisher)},
+  };
+  const sc_config_value *rate, *window;
+  char *key_path;
+  size_t i, len;
+  int rc;
+  for (i = 0; i < SC_ARRAY_LEN(values); i++) {
+    sc_config_value *to =
+        (sc_config_value *)(void *)((char *)cfg + values[i].off);
+    value_take(to, &cli->single[values[i].id]);
+    value_take(to, &file->single[values[i].id]);
+  }
+  rate = cli->single[OPT_RATE].value != NULL ? &cli->single[OPT_RATE]
+                                             : &file->single[OPT_RATE];
+  window = cli->single[OPT_WINDOW].value != NULL ? &cli->single[OPT_WINDOW]
+                                                 : &file->single[OPT_WINDOW];
+  /* Both were checked when they were set. */
+  if (rate->value != NULL) {
+    (void)parse_rate(rate->value, &cfg->rate_bps);
+  }
+  cfg->window_ns = SC_CONFIG_DEFAULT_WINDOW;
+  if (window->value != NULL) {
+    (void)parse_window(window->value, &cfg->window_ns);
+  }
+  if (stream_rules(cfg, rate, err, errlen) != 0) {
+    return -1;
+  }
+  len = strlen(cfg->state_dir.value) + sizeof(SC_STREAMKEY_FILE) + 1;
+  key_path = malloc(len);
+  if (key_path == NULL) {
+    seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  snprintf(key_path, len, "%s/%s", cfg->state_dir.value, SC_STREAMKEY_FILE);
+  rc = value_default(&cfg->stream_key, key_path, "--stream-key");
+  free(key_path);
+  if (rc != 0 || (cfg->play.value != NULL &&
+                  value_default(&cfg->sink, "-", "--sink") != 0)) {
+    seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  return 0;
+}
+
 /* Builds |cfg| from the command line |cli| over the file |file|. */
 static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
                  char *err, size_t errlen) {
@@ -370,7 +606,7 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
            "file; see --help)");
     return -1;
   }
-  return 0;
+  return merge_stream(cfg, cli, file, err, errlen);
 }
 
 int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
@@ -406,6 +642,12 @@ void sc_config_free(sc_config *cfg) {
   value_free(&cfg->stats_socket);
   list_free(&cfg->bootstrap);
   list_free(&cfg->groups);
+  value_free(&cfg->publish);
+  value_free(&cfg->source);
+  value_free(&cfg->stream_key);
+  value_free(&cfg->play);
+  value_free(&cfg->sink);
+  value_free(&cfg->publisher);
   memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -425,9 +667,28 @@ void sc_config_usage(FILE *fp) {
         "  --stats-socket PATH     Unix stats socket "
         "(default " SC_CONFIG_DEFAULT_STATS_SOCKET ")\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
-        "  --config FILE           read 'key = value' lines (keys: listen,\n"
-        "                          state-dir, stats-socket, bootstrap, group,\n"
-        "                          log-level); the command line overrides it\n"
+        "  --config FILE           read 'key = value' lines (keys: the long\n"
+        "                          options but config, help and version);\n"
+        "                          the command line overrides it\n"
+        "\n"
+        "Live streams (--publish and --play need a --group):\n"
+        "  --publish NAME          publish the stream NAME (1-128 bytes)\n"
+        "  --source SRC            what to publish (needed by --publish):\n"
+        "                          - (stdin), udp://ADDR:PORT (received\n"
+        "                          there), file:PATH (paced at its rate)\n"
+        "  --stream-key FILE       the publisher's Ed25519 key, created if\n"
+        "                          missing (default STATE_DIR/stream.key)\n"
+        "  --rate BITS             pace a file source at BITS/s (k and M\n"
+        "                          suffixes); default: its MPEG-TS PCRs\n"
+        "  --play NAME             play the stream NAME\n"
+        "  --publisher HEX         the played stream's publisher key\n"
+        "                          (64 hex characters)\n"
+        "  --sink SINK             where the played stream goes: - (stdout,\n"
+        "                          the default), udp://ADDR:PORT or\n"
+        "                          http://ADDR:PORT/\n"
+        "  --window DURATION       how much of a stream is kept, 1s to 60s\n"
+        "                          (default 8s; also 1500ms, 20s)\n"
+        "\n"
         "  -h, --help              show this help and exit\n"
         "  -V, --version           show the version and exit\n"
         "\n"

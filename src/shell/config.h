@@ -2,18 +2,25 @@
  * config.h: stratocastd's settings from the command line and a config file.
  *
  * Only syntax is checked here (known options and keys, a value where one is
- * needed, a valid log level). Addresses and paths are checked by the modules
- * that use them; each value keeps its origin ("--listen" or
- * "FILE:LINE: listen") so those modules can name it in an error.
+ * needed, a valid log level, the form of the stream options and which of
+ * them need which). Addresses and paths are checked by the modules that
+ * use them; each value keeps its origin ("--listen" or "FILE:LINE:
+ * listen") so those modules can name it in an error.
  */
 #ifndef SC_SHELL_CONFIG_H
 #define SC_SHELL_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define SC_CONFIG_DEFAULT_STATE_DIR "/var/lib/stratocast"
 #define SC_CONFIG_DEFAULT_STATS_SOCKET "/run/stratocast/stats.sock"
+#define SC_CONFIG_STREAM_NAME_MAX 128 /* bytes of --publish and --play */
+#define SC_CONFIG_MAX_RATE ((uint64_t)10000000000)      /* --rate, bits/s */
+#define SC_CONFIG_DEFAULT_WINDOW ((uint64_t)8000000000) /* ns */
+#define SC_CONFIG_MIN_WINDOW ((uint64_t)1000000000)     /* ns */
+#define SC_CONFIG_MAX_WINDOW ((uint64_t)60000000000)    /* ns */
 
 /* A setting and where it came from. Both strings are owned by the config. */
 typedef struct sc_config_value {
@@ -41,6 +48,16 @@ typedef struct sc_config {
   sc_config_list bootstrap; /* HOST:PORT */
   sc_config_list groups;    /* group specs, checked by the core */
   int log_level;            /* enum sc_log_level */
+  /* Live streams. Unset values are NULL. */
+  sc_config_value publish;    /* name of the stream to publish */
+  sc_config_value source;     /* its input, a source spec (iospec.h); set
+                                 exactly when publish is */
+  sc_config_value stream_key; /* key file; default STATE_DIR/stream.key */
+  uint64_t rate_bps;          /* pace a file: source at this rate; 0: PCR */
+  sc_config_value play;       /* name of the stream to play */
+  sc_config_value sink;       /* its output, a sink spec; "-" with play */
+  sc_config_value publisher;  /* 64 hex digits: the played stream's key */
+  uint64_t window_ns;         /* --window, default 8 s */
 } sc_config;
 
 /* sc_config_load parses |argv| (|argc| entries, argv[0] is the program) and

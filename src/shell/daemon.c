@@ -123,6 +123,11 @@ static void history_note(sc_daemon *d, const sc_peer_event *ev) {
   }
 }
 
+static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
+  sc_daemon *d = user;
+  sc_dstream_on_play(&d->streams, chunk);
+}
+
 static void cb_peer_event(void *user, const sc_peer_event *ev) {
   sc_daemon *d = user;
   char hex[SC_PEER_ID_HEXLEN], addr[SC_ADDR_STRLEN];
@@ -373,11 +378,13 @@ static int create_node(sc_daemon *d, const sc_config *cfg,
   sc_settings_default(&settings);
   memcpy(settings.static_secret, secret, SC_KEY_LEN);
   settings.log_level = cfg->log_level;
+  settings.stream_window = cfg->window_ns;
   memset(&cbs, 0, sizeof(cbs));
   cbs.send = cb_send;
   cbs.rand = cb_rand;
   cbs.log = cb_log;
   cbs.peer_event = cb_peer_event;
+  cbs.stream_data = cb_stream_data;
   rc = sc_node_new(&d->node, &settings, &cbs, NULL, d, sc_daemon_now());
   sodium_memzero(settings.static_secret, SC_KEY_LEN);
   if (rc != 0) {
@@ -419,7 +426,7 @@ static int group_error(int rc, const sc_config_value *v, size_t joined,
   case SC_ERR_MALFORMED:
     snprintf(err, errlen,
              "%s %s: malformed group spec (want NAME[?KEY=VALUE[&KEY=VALUE]"
-             "...] with keys features and secret)",
+             "...] with keys features, secret and publishers)",
              v->origin, shown);
     return SC_EXIT_USAGE;
   case SC_ERR_STATE:
@@ -601,6 +608,10 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
   if (rc == SC_EXIT_OK) {
     rc = join_groups(d, cfg, err, errlen);
   }
+  if (rc == SC_EXIT_OK) {
+    rc = sc_dstream_start(&d->streams, loop, log, d->node, cfg,
+                          sc_daemon_now(), err, errlen);
+  }
   if (rc != SC_EXIT_OK) {
     free(bootstrap);
     sc_daemon_free(d);
@@ -635,6 +646,7 @@ void sc_daemon_free(sc_daemon *d) {
     ev_signal_stop(d->loop, &d->sig_term);
   }
   sc_statsock_close(&d->stats);
+  sc_dstream_stop(&d->streams);
   sc_node_del(d->node);
   d->node = NULL;
   /* After the node: its last peer events are in the final flush. */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "daemon_stream.h"
 #include "log.h"
 #include "stats.h"
 #include "store.h"
@@ -64,6 +65,7 @@ typedef struct sc_daemon {
   ev_timer flush_timer; /* writes the history's pending changes */
   char **group_names;   /* by the core's group index, for show groups */
   size_t ngroups;
+  sc_dstream streams; /* --publish and --play */
 } sc_daemon;
 
 /* sc_daemon_now returns CLOCK_MONOTONIC in nanoseconds. */

@@ -7,155 +7,15 @@
 
 #include "identity.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
-
-/* Reads exactly |len| bytes; returns 0, or the errno (EIO for a short
- * file). */
-static int read_all(int fd, uint8_t *buf, size_t len) {
-  size_t got = 0;
-  while (got < len) {
-    ssize_t n = read(fd, buf + got, len - got);
-    if (n < 0) {
-      int e = errno;
-      if (e == EINTR) {
-        continue;
-      }
-      return e;
-    }
-    if (n == 0) {
-      return EIO;
-    }
-    got += (size_t)n;
-  }
-  return 0;
-}
-
-static int write_all(int fd, const uint8_t *buf, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    ssize_t n = write(fd, buf + done, len - done);
-    if (n < 0) {
-      int e = errno;
-      if (e == EINTR) {
-        continue;
-      }
-      return e;
-    }
-    done += (size_t)n;
-  }
-  return 0;
-}
-
-/* Checks and reads an open identity file. */
-static int load_fd(int fd, const char *path, uint8_t secret[SC_KEY_LEN],
-                   char *err, size_t errlen) {
-  struct stat st;
-  int e;
-  if (fstat(fd, &st) != 0) {
-    e = errno;
-    snprintf(err, errlen, "identity file %s: %s", path, strerror(e));
-    return -1;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    snprintf(err, errlen, "identity file %s: not a regular file", path);
-    return -1;
-  }
-  if ((st.st_mode & 077) != 0) {
-    snprintf(err, errlen,
-             "identity file %s has mode %04o: group and others must have no "
-             "access (chmod 600 %s)",
-             path, (unsigned)(st.st_mode & 07777), path);
-    return -1;
-  }
-  if (st.st_size != SC_KEY_LEN) {
-    snprintf(err, errlen, "identity file %s: expected %d bytes, found %lld",
-             path, SC_KEY_LEN, (long long)st.st_size);
-    return -1;
-  }
-  e = read_all(fd, secret, SC_KEY_LEN);
-  if (e != 0) {
-    snprintf(err, errlen, "identity file %s: cannot read: %s", path,
-             strerror(e));
-    return -1;
-  }
-  return 0;
-}
-
-/* Makes the new file's directory entry durable. Failure is not fatal: the
- * file itself was fsync'd and a lost entry only means a new identity. */
-static void sync_dir(const char *dir) {
-  int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
-}
-
-/* Creates |path| with fresh random bytes. Returns 0, 1 if the file appeared
- * meanwhile (EEXIST), or -1 with a message. */
-static int create_file(const char *dir, const char *path,
-                       uint8_t secret[SC_KEY_LEN], char *err, size_t errlen) {
-  int fd, e;
-  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    e = errno;
-    if (e == EEXIST) {
-      return 1;
-    }
-    snprintf(err, errlen, "identity file %s: cannot create: %s", path,
-             strerror(e));
-    return -1;
-  }
-  randombytes_buf(secret, SC_KEY_LEN);
-  e = write_all(fd, secret, SC_KEY_LEN);
-  if (e == 0 && fsync(fd) != 0) {
-    e = errno;
-  }
-  if (close(fd) != 0 && e == 0) {
-    e = errno;
-  }
-  if (e != 0) {
-    snprintf(err, errlen, "identity file %s: cannot write: %s", path,
-             strerror(e));
-    unlink(path);
-    return -1;
-  }
-  sync_dir(dir);
-  return 0;
-}
-
-/* One attempt to open and load an existing file. Returns 0, 1 when it does
- * not exist, or -1 with a message. */
-static int load_file(const char *path, uint8_t secret[SC_KEY_LEN], char *err,
-                     size_t errlen) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc;
-  if (fd < 0) {
-    int e = errno;
-    if (e == ENOENT) {
-      return 1;
-    }
-    snprintf(err, errlen, "identity file %s: cannot open: %s", path,
-             strerror(e));
-    return -1;
-  }
-  rc = load_fd(fd, path, secret, err, errlen);
-  close(fd);
-  return rc;
-}
+#include "keyfile.h"
 
 int sc_identity_load_or_create(const char *dir, const char *origin,
                                uint8_t secret[SC_KEY_LEN], int *created,
                                char *err, size_t errlen) {
   char path[4096];
-  int rc, attempt;
   *created = 0;
   if (sc_config_mkdir_private(dir, origin, err, errlen) != 0) {
     return -1;
@@ -165,27 +25,6 @@ int sc_identity_load_or_create(const char *dir, const char *origin,
     snprintf(err, errlen, "%s: path too long", origin);
     return -1;
   }
-  /* Two rounds: another process may create the file between our failed
-   * open and our O_EXCL create; then we load what it wrote. */
-  for (attempt = 0; attempt < 2; attempt++) {
-    rc = load_file(path, secret, err, errlen);
-    if (rc != 1) {
-      break;
-    }
-    rc = create_file(dir, path, secret, err, errlen);
-    if (rc == 0) {
-      *created = 1;
-    }
-    if (rc != 1) {
-      break;
-    }
-  }
-  if (rc == 1) {
-    snprintf(err, errlen, "identity file %s: appeared and vanished", path);
-    rc = -1;
-  }
-  if (rc != 0) {
-    sodium_memzero(secret, SC_KEY_LEN);
-  }
-  return rc;
+  return sc_keyfile_load_or_create(path, "identity file", secret, SC_KEY_LEN,
+                                   created, err, errlen);
 }

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "sc_macro.h"
 #include "stats_mesh.h"
+#include "stats_stream.h"
 
 _Static_assert(EAGAIN == EWOULDBLOCK, "EAGAIN and EWOULDBLOCK differ");
 
@@ -64,6 +65,15 @@ static const struct stat_field stat_fields[] = {
     {"packets_retransmitted", "stratocast_packets_retransmitted_total",
      "Control messages sent again after a loss.",
      SC_FIELD(packets_retransmitted)},
+    {"stream_packets_sent", "stratocast_stream_packets_sent_total",
+     "Datagrams sent that carried stream fragments or manifests.",
+     SC_FIELD(stream_packets_sent)},
+    {"stream_bytes_sent", "stratocast_stream_bytes_sent_total",
+     "Bytes of the datagrams that carried stream data.",
+     SC_FIELD(stream_bytes_sent)},
+    {"dgrams_expired", "stratocast_datagrams_expired_total",
+     "Datagrams dropped after waiting 1 s for the congestion window.",
+     SC_FIELD(dgrams_expired)},
 };
 
 static uint64_t field_value(const sc_node_stats *st,
@@ -373,7 +383,8 @@ static int answer_metrics(const sc_stats_view *v, sc_textbuf *out) {
   metric_sessions(out, &l);
   metric_counters(out, &st, &v->udp);
   free(l.items);
-  if (sc_stats_metrics_mesh(v, out) != 0) {
+  if (sc_stats_metrics_mesh(v, out) != 0 ||
+      sc_stats_metrics_stream(v, out) != 0) {
     return -1;
   }
   sc_textbuf_puts(out, "# EOF\n");
@@ -382,7 +393,7 @@ static int answer_metrics(const sc_stats_view *v, sc_textbuf *out) {
 
 static const char *const command_names[] = {
     "show info",    "show sessions", "show groups", "show neighbors",
-    "show history", "metrics",       "help"};
+    "show streams", "show history",  "metrics",     "help"};
 
 static int answer_help(sc_textbuf *out) {
   sc_json j;
@@ -455,6 +466,8 @@ int sc_stats_answer(const sc_stats_view *view, const char *cmd, size_t len,
     rc = sc_stats_answer_groups(view, out);
   } else if (strcmp(norm, "show neighbors") == 0) {
     rc = sc_stats_answer_neighbors(view, out);
+  } else if (strcmp(norm, "show streams") == 0) {
+    rc = sc_stats_answer_streams(view, out);
   } else if (strcmp(norm, "show history") == 0) {
     rc = sc_stats_answer_history(view, out);
   } else if (strcmp(norm, "metrics") == 0) {

@@ -114,6 +114,85 @@ expect_usage_error \
 # Groups are checked before the history is opened.
 [ ! -e "$state/history.db" ] || fail "a refused --group created history.db"
 
+# ---- live-stream options: syntax and which options need which ---------------
+hex64=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+fresh
+expect_usage_error "^stratocastd: --publish requires --source$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam
+fresh
+expect_usage_error "^stratocastd: --source requires --publish$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --source -
+fresh
+expect_usage_error "^stratocastd: --publish requires --group$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --publish cam --source -
+fresh
+expect_usage_error "^stratocastd: --play requires --group$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --play cam
+fresh
+expect_usage_error "^stratocastd: --sink requires --play$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --sink udp://127.0.0.1:5000
+fresh
+expect_usage_error "^stratocastd: --publisher requires --play$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publisher "$hex64"
+fresh
+expect_usage_error "^stratocastd: --publisher ${hex64}0: not a publisher key \(want 64 hex characters\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --play cam --publisher "${hex64}0"
+fresh
+expect_usage_error "^stratocastd: --publish: stream name too long \(129 bytes, at most 128\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --source - --publish "$(printf 'n%.0s' $(seq 129))"
+fresh
+expect_usage_error "^stratocastd: --play: stream name contains a control character$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --play "$(printf 'a\tb')"
+fresh
+expect_usage_error "^stratocastd: --source tcp://127\.0\.0\.1:5000: unknown source \(want -, udp://ADDR:PORT or file:PATH\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam --source tcp://127.0.0.1:5000
+fresh
+expect_usage_error "^stratocastd: --source udp://127\.0\.0\.1:99999: invalid port$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam --source udp://127.0.0.1:99999
+fresh
+expect_usage_error "^stratocastd: --source file:: missing path after 'file:'$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam --source file:
+fresh
+expect_usage_error "^stratocastd: --sink http://127\.0\.0\.1:8080/live: no path may follow the port" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --play cam --sink http://127.0.0.1:8080/live
+fresh
+expect_usage_error "^stratocastd: --sink udp://127\.0\.0\.1:0: invalid port \(must be 1-65535\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --play cam --sink udp://127.0.0.1:0
+fresh
+expect_usage_error "^stratocastd: --rate 2\.5M: invalid rate" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam --source file:/dev/null --rate 2.5M
+fresh
+expect_usage_error "^stratocastd: --rate paces file sources only \(--source file:PATH\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --publish cam --source - --rate 2500k
+fresh
+expect_usage_error "^stratocastd: --window 500ms: invalid duration \(want 1s to 60s" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --group demo --play cam --window 500ms
+fresh
+printf 'listen = 127.0.0.1:0\ngroup = demo\npublish = cam\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:3: publish requires --source$" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+fresh
+printf 'listen = 127.0.0.1:0\nwindow = 8s\nwindow = 9s\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:3: window: duplicate key \(already set at $cfg:2: window\)$" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+
 # ---- state directory and identity -------------------------------------------
 fresh
 mkdir -p "$(dirname "$state")"

@@ -1,0 +1,90 @@
+/*
+ * httpreq.c: checking an HTTP/1.x request head.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+
+#include "httpreq.h"
+
+#include <string.h>
+
+/* RFC 9110 §5.6.2 tchar. */
+static int is_tchar(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+         (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Length of the run of tchars at |p| (up to |end|). */
+static size_t token_len(const char *p, const char *end) {
+  const char *q = p;
+  while (q < end && is_tchar((unsigned char)*q)) {
+    q++;
+  }
+  return (size_t)(q - p);
+}
+
+/* Checks the request line |p|..|end| (without its line end). Returns
+ * SC_HTTPREQ_GET, SC_HTTPREQ_METHOD or SC_HTTPREQ_MALFORMED. */
+static int request_line(const char *p, const char *end) {
+  size_t m = token_len(p, end);
+  const char *target = p + m + 1, *q;
+  int is_get = m == 3 && memcmp(p, "GET", 3) == 0;
+  if (m == 0 || target > end || target[-1] != ' ') {
+    return SC_HTTPREQ_MALFORMED;
+  }
+  for (q = target; q < end && (unsigned char)*q > ' ' && *q != 0x7f; q++) {
+  }
+  if (q == target || q >= end || *q != ' ') {
+    return SC_HTTPREQ_MALFORMED;
+  }
+  q++;
+  if (end - q != 8 || memcmp(q, "HTTP/1.", 7) != 0 || q[7] < '0' ||
+      q[7] > '9') {
+    return SC_HTTPREQ_MALFORMED;
+  }
+  return is_get ? SC_HTTPREQ_GET : SC_HTTPREQ_METHOD;
+}
+
+/* Checks one field line |p|..|end|: name ":" value, no control bytes
+ * other than tab (and no obsolete folding). */
+static int field_line_ok(const char *p, const char *end) {
+  size_t n = token_len(p, end);
+  const char *q;
+  if (n == 0 || p + n >= end || p[n] != ':') {
+    return 0;
+  }
+  for (q = p + n + 1; q < end; q++) {
+    unsigned char c = (unsigned char)*q;
+    if ((c < ' ' && c != '\t') || c == 0x7f) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len) {
+  const char *p = buf, *end = buf + len, *nl;
+  int result = SC_HTTPREQ_MORE, first = 1;
+  while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    const char *line_end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+    if (first) {
+      result = request_line(p, line_end);
+      if (result == SC_HTTPREQ_MALFORMED) {
+        return result;
+      }
+      first = 0;
+    } else if (line_end == p) {
+      *head_len = (size_t)(nl + 1 - buf);
+      return result;
+    } else if (!field_line_ok(p, line_end)) {
+      return SC_HTTPREQ_MALFORMED;
+    }
+    p = nl + 1;
+  }
+  /* A partial first line can already be wrong: a byte no method has. */
+  if (first && token_len(buf, end) < len && buf[token_len(buf, end)] != ' ') {
+    return SC_HTTPREQ_MALFORMED;
+  }
+  return SC_HTTPREQ_MORE;
+}
