@@ -367,6 +367,46 @@ START_TEST(test_chunker_ts_keyframes) {
 }
 END_TEST
 
+/* The tables before a keyframe (PAT, then the PMT and audio on other PIDs)
+ * open the keyframe's chunk, so a player tuning in there gets them first;
+ * tables before an ordinary picture cut nothing. */
+START_TEST(test_chunker_lead_in) {
+  struct chunks *out = chunks_new();
+  uint8_t p[SC_TS_PACKET];
+  sc_chunker c;
+  ck_assert_int_eq(sc_chunker_init(&c, 10 * 188, on_chunk, NULL, out), 0);
+  make_pkt(p, PID_VIDEO, 0, 1, 0, 1); /* the PCR PID is video's */
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, 0, 0, 0, 0, 2); /* PAT before an ordinary picture */
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, 0x1000, 0, 0, 0, 3); /* PMT */
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, PID_VIDEO, 0, 0, 0, 4);
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, 0, 0, 0, 0, 5); /* PAT before a keyframe */
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, 0x1000, 0, 0, 0, 6);
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, PID_AUDIO, 0, 0, 0, 7);
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, PID_VIDEO, 1, 1, 1000, 8); /* the keyframe */
+  sc_chunker_feed(&c, p, sizeof(p));
+  make_pkt(p, PID_VIDEO, 0, 0, 0, 9);
+  sc_chunker_feed(&c, p, sizeof(p));
+  sc_chunker_flush(&c, 1);
+  ck_assert_uint_eq(out->n, 2);
+  ck_assert_uint_eq(out->len[0], 4 * SC_TS_PACKET);
+  ck_assert_int_eq(out->clean[0], 0);
+  ck_assert_uint_eq(out->len[1], 5 * SC_TS_PACKET);
+  ck_assert_int_eq(out->clean[1], 1);
+  /* The clean chunk starts with the PAT (fill byte 5 after the header). */
+  ck_assert_uint_eq(out->all.data[4 * SC_TS_PACKET + 1], 0);
+  ck_assert_uint_eq(out->all.data[4 * SC_TS_PACKET + 100], 5);
+  sc_chunker_free(&c);
+  chunks_del(out);
+}
+END_TEST
+
 START_TEST(test_chunker_pcr_pid_keyframes) {
   /* Audio RAI counts while no PCR was seen; once video carries the PCR
    * only video keyframes cut. */
@@ -1418,6 +1458,7 @@ static Suite *streamio_suite(void) {
   tc = tcase_create("chunker");
   tcase_add_test(tc, test_chunker_ts_keyframes);
   tcase_add_test(tc, test_chunker_pcr_pid_keyframes);
+  tcase_add_test(tc, test_chunker_lead_in);
   tcase_add_test(tc, test_chunker_resync);
   tcase_add_test(tc, test_chunker_max_payload);
   tcase_add_test(tc, test_chunker_raw);

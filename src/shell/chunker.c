@@ -7,6 +7,7 @@
 
 #include "chunker.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ int sc_chunker_init(sc_chunker *c, size_t max_payload, sc_chunker_emit_fn emit,
   c->max_payload = max_payload;
   c->kind = SC_CHUNKER_DETECTING;
   c->pcr_pid = -1;
+  c->lead_at = SIZE_MAX;
   return 0;
 }
 
@@ -51,6 +53,27 @@ static void emit_chunk(sc_chunker *c) {
   c->stats.chunks_out++;
   c->emit(c->arg, c->chunk, c->chunk_len, c->chunk_clean);
   c->chunk_len = 0;
+  c->lead_at = SIZE_MAX;
+}
+
+/* A keyframe begins: the chunk that holds it starts at the tables that
+ * lead into it when they are in the current chunk, else at the keyframe's
+ * packet. */
+static void cut_for_keyframe(sc_chunker *c) {
+  size_t lead = c->lead_at, rest;
+  if (lead == SIZE_MAX) {
+    emit_chunk(c);
+    return;
+  }
+  if (lead > 0) {
+    rest = c->chunk_len - lead;
+    c->chunk_len = lead;
+    emit_chunk(c);
+    memmove(c->chunk, c->chunk + lead, rest);
+    c->chunk_len = rest;
+  }
+  c->chunk_clean = 1;
+  c->lead_at = SIZE_MAX;
 }
 
 /* Plain data: fill chunks to max_payload; each one is a place to start. */
@@ -86,10 +109,15 @@ static int take_packet(sc_chunker *c, const uint8_t *p) {
   }
   rai = sc_ts_has_rai(p) && (c->pcr_pid < 0 || (int)pid == c->pcr_pid);
   if (rai) {
-    emit_chunk(c);
+    cut_for_keyframe(c);
+  } else if (c->pcr_pid >= 0 && (int)pid == c->pcr_pid) {
+    c->lead_at = SIZE_MAX; /* a picture that is no keyframe: no lead-in */
   }
   if (c->chunk_len == 0) {
     c->chunk_clean = rai;
+  }
+  if (pid == 0 && c->lead_at == SIZE_MAX && !rai) {
+    c->lead_at = c->chunk_len; /* a PAT: maybe the lead-in of a keyframe */
   }
   memcpy(c->chunk + c->chunk_len, p, SC_TS_PACKET);
   c->chunk_len += SC_TS_PACKET;

@@ -65,6 +65,10 @@ typedef struct sc_chunker {
   uint8_t *chunk;
   size_t chunk_len;
   int chunk_clean;
+  /* Where in the chunk the tables (a PAT) that may lead into a keyframe
+   * start, SIZE_MAX when none: a keyframe's chunk starts there, so that a
+   * player tuning in gets the PAT and PMT before the picture. */
+  size_t lead_at;
   size_t stage_len;
   uint8_t stage[SC_CHUNKER_STAGE];
   sc_chunker_stats stats;
