@@ -190,48 +190,68 @@ START_TEST(test_hystart_exit) {
   ck_assert_uint_eq(cc.cwnd, 26720);
   ck_assert_uint_eq(cc.round_min_rtt, 100 * SC_MS);
   /* eta = 100 / 8 = 12.5 ms; the 8th sample of the round at 112.5 ms ends
-   * slow start at 26720 + 8 * 1200; the last two ACKs count in CA. */
-  round_trip(10, 112500 * 1000, t);
+   * slow start at 26720 + 8 * 1200; the last four ACKs count in CA. (12
+   * packets: at least half the window in flight, so it may grow.) */
+  round_trip(12, 112500 * 1000, t);
   ck_assert_uint_eq(cc.last_round_min_rtt, 100 * SC_MS);
   ck_assert_uint_eq(cc.ssthresh, 36320);
   ck_assert_uint_eq(cc.cwnd, 36320);
-  ck_assert_uint_eq(cc.ca_bytes_acked, 2400);
+  ck_assert_uint_eq(cc.ca_bytes_acked, 4800);
 }
 END_TEST
 
 START_TEST(test_hystart_flat) {
+  /* Each round keeps at least half the window in flight, so it grows. */
   uint64_t t = round_trip(10, 100 * SC_MS, 0);
-  t = round_trip(10, 112500 * 1000 - 1, t);
+  t = round_trip(12, 112500 * 1000 - 1, t);
   ck_assert_uint_eq(cc.ssthresh, UINT64_MAX);
-  ck_assert_uint_eq(cc.cwnd, 14720 + 20 * MSS);
+  ck_assert_uint_eq(cc.cwnd, 14720 + 22 * MSS);
   /* Compared with the last round, not the first. */
-  round_trip(20, 112500 * 1000 - 1, t);
+  round_trip(21, 112500 * 1000 - 1, t);
   ck_assert_uint_eq(cc.ssthresh, UINT64_MAX);
-  ck_assert_uint_eq(cc.cwnd, 14720 + 40 * MSS);
+  ck_assert_uint_eq(cc.cwnd, 14720 + 43 * MSS);
 }
 END_TEST
 
 START_TEST(test_hystart_initial_slow_start_only) {
   uint64_t t = round_trip(10, 100 * SC_MS, 0);
+  /* 10 packets of a 22-packet window: under half, no growth (§7.8). */
   t = round_trip(10, 100 * SC_MS, t);
+  ck_assert_uint_eq(cc.cwnd, 26720);
   send_n(1, t);
   sc_cc_on_lost(&cc, MSS, t, t + 1);
   sc_cc_on_persistent_congestion(&cc);
   ck_assert_uint_eq(cc.cwnd, 2400);
-  ck_assert_uint_eq(cc.ssthresh, 19360);
+  ck_assert_uint_eq(cc.ssthresh, 13360);
   /* Back in slow start below ssthresh, a rising RTT does not end it. */
   t = round_trip(2, 100 * SC_MS, t + 2);
   round_trip(8, 200 * SC_MS, t);
-  ck_assert_uint_eq(cc.ssthresh, 19360);
+  ck_assert_uint_eq(cc.ssthresh, 13360);
   ck_assert_uint_eq(cc.cwnd, 2400 + 10 * MSS);
+}
+END_TEST
+
+/* RFC 9002 §7.8: a sender that keeps less than half its window in flight
+ * (a stream at a steady rate) does not grow the window, in slow start or
+ * after it; one that fills it does. */
+START_TEST(test_app_limited_no_growth) {
+  uint64_t t = 0;
+  int i;
+  for (i = 0; i < 50; i++) {
+    t = round_trip(3, 50 * SC_MS, t);
+  }
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  t = round_trip(10, 50 * SC_MS, t);
+  ck_assert_uint_eq(cc.cwnd, 14720 + 10 * MSS);
 }
 END_TEST
 
 START_TEST(test_hystart_needs_8_samples) {
   uint64_t t = round_trip(7, 100 * SC_MS, 0);
+  /* 7 packets of a 19-packet window: under half, so no growth either. */
   round_trip(7, 200 * SC_MS, t);
   ck_assert_uint_eq(cc.ssthresh, UINT64_MAX);
-  ck_assert_uint_eq(cc.cwnd, 14720 + 14 * MSS);
+  ck_assert_uint_eq(cc.cwnd, 14720 + 7 * MSS);
 }
 END_TEST
 
@@ -451,6 +471,7 @@ static Suite *cc_suite(void) {
   tcase_add_test(tc, test_hystart_flat);
   tcase_add_test(tc, test_hystart_needs_8_samples);
   tcase_add_test(tc, test_hystart_initial_slow_start_only);
+  tcase_add_test(tc, test_app_limited_no_growth);
   tcase_add_loop_test(tc, test_hystart_eta_clamp, 0,
                       (int)(sizeof(eta_cases) / sizeof(eta_cases[0])));
   suite_add_tcase(s, tc);

@@ -230,6 +230,33 @@ START_TEST(test_late_joiner) {
 }
 END_TEST
 
+/* A publisher that pauses longer than the relays keep an idle stream: they
+ * forget it, and learn it again when it resumes. */
+START_TEST(test_pause_resume) {
+  uint32_t h, ph;
+  int i;
+  swarm(4, GROUP);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  for (i = 1; i < 4; i++) {
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net),
+                                  &ph),
+                     0);
+  }
+  publish(h, 200);
+  tn_run(net, 40 * SC_SEC);
+  ck_assert_uint_eq(sc_node_streams(nd(1), NULL, 0), 0);
+  publish(h, 2000);
+  tn_run(net, 1 * SC_SEC);
+  for (i = 1; i < 4; i++) {
+    ck_assert_uint_eq(sc_node_streams(nd(i), NULL, 0), 1);
+    ck_assert_int_eq(players[i].bad_order, 0);
+    ck_assert_int_eq(players[i].bad_bytes, 0);
+    ck_assert_uint_eq(players[i].last_seq, published - 1);
+  }
+}
+END_TEST
+
 /* Node 2 is a member that forges: fragments with the stream's ID and
  * numbers but other bytes, a manifest signed with its own key. Nobody
  * plays a forged byte, and its neighbours ban it. */
@@ -488,6 +515,7 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_relay_chain);
   tcase_add_test(tc, test_loss_repaired);
   tcase_add_test(tc, test_late_joiner);
+  tcase_add_test(tc, test_pause_resume);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);
   tcase_add_test(tc, test_api_errors);

@@ -107,6 +107,7 @@ void sc_cc_init(sc_cc *cc, size_t mss, uint64_t now) {
   memset(cc, 0, sizeof(*cc));
   cc->mss = mss;
   cc->cwnd = SC_MAX(BURST_PACKETS * cc->mss, (uint64_t)INITIAL_WINDOW_FLOOR);
+  cc->round_cwnd = cc->cwnd;
   cc->ssthresh = UINT64_MAX;
   cc->round_min_rtt = UINT64_MAX;
   cc->last_round_min_rtt = UINT64_MAX;
@@ -117,6 +118,7 @@ void sc_cc_init(sc_cc *cc, size_t mss, uint64_t now) {
 void sc_cc_on_sent(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t now) {
   (void)now;
   cc->bytes_in_flight += bytes;
+  cc->round_max_flight = SC_MAX(cc->round_max_flight, cc->bytes_in_flight);
   if (pn >= cc->next_pn) {
     cc->next_pn = pn == UINT64_MAX ? UINT64_MAX : pn + 1;
   }
@@ -130,6 +132,9 @@ static void track_round(sc_cc *cc, uint64_t pn, const sc_rtt *rtt) {
     cc->round_samples = 0;
     cc->delay_reduced_this_round = 0;
     cc->round_end = cc->next_pn;
+    cc->last_round_max_flight = cc->round_max_flight;
+    cc->round_max_flight = cc->bytes_in_flight;
+    cc->round_cwnd = cc->cwnd;
   }
   if (rtt->has_sample) {
     /* Less the ACK delay: a receiver that holds ACKs of datagrams for up
@@ -198,12 +203,20 @@ void sc_cc_on_acked(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t sent_time,
   if (is_in_recovery(cc, sent_time)) {
     return;
   }
+  /* RFC 9002 §7.8: a sender that used less than half the window it had
+   * at the start of this round, in this round or the last, has not shown
+   * that the path takes more; a live stream at a steady rate would
+   * otherwise grow the window without bound. */
+  if (2 * SC_MAX(cc->round_max_flight, cc->last_round_max_flight) <
+      cc->round_cwnd) {
+    bytes = 0;
+  }
   if (is_slow_start(cc)) {
     slow_start(cc, bytes);
     return;
   }
   /* A reduction replaces this ACK's growth. */
-  if (!delay_response(cc, rtt)) {
+  if (!delay_response(cc, rtt) && bytes > 0) {
     congestion_avoidance(cc, bytes);
   }
 }

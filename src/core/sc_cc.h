@@ -9,6 +9,10 @@
  * decrease per round while the queueing delay stays above a target), and a
  * token-bucket pacer at 1.25 x cwnd / srtt (2 x in slow start).
  *
+ * The window grows only while the sender uses at least half of the window
+ * it had when the round began (the most in flight over this round or the
+ * last), as RFC 9002 §7.8 asks.
+ *
  * The delay response: round_min_rtt - min_rtt over at least 8 samples of a
  * round above max(60 ms, min_rtt / 2) cuts cwnd to 85 % (sc_cc.c says why).
  */
@@ -32,6 +36,8 @@ typedef struct sc_cc {
   uint64_t next_pn;   /* the packet number the next send will use */
   uint64_t round_end; /* packet number that ends the current round */
   uint64_t round_min_rtt, last_round_min_rtt;
+  uint64_t round_max_flight, last_round_max_flight; /* bytes in flight */
+  uint64_t round_cwnd; /* the window when the round began */
   uint32_t round_samples;
   int delay_reduced_this_round;
   /* pacing */

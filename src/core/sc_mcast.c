@@ -61,7 +61,7 @@ mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid) {
   p = &st->p[st->np++];
   memset(p, 0, sizeof(*p));
   p->sid = sid;
-  p->map_top = p->map_key = NONE;
+  p->map_top = p->map_key = p->announced_at = NONE;
   memset(p->map_hops, 255, sizeof(p->map_hops));
   s = sc_node_session(node, sid);
   p->rtt = s != NULL && s->rtt.has_sample ? s->rtt.smoothed : 0;
@@ -261,7 +261,7 @@ void sc_mc_announce(sc_node *node, mstream *st, mpeer *p, uint64_t now) {
   uint8_t body[SC_MSG_MAX];
   sc_session *s = sc_node_session(node, p->sid);
   sc_wr w;
-  p->announced = 1;
+  p->announced_at = now;
   if (s == NULL || !sc_session_is_usable(s)) {
     return;
   }
@@ -749,7 +749,7 @@ static void on_stream_msg(sc_node *node, sc_session *s, const uint8_t *body,
   }
   p = peer_for(node, st, s->local_sid);
   if (p != NULL) {
-    p->announced = 1; /* it knows */
+    p->announced_at = now; /* it knows */
   }
 }
 

@@ -40,6 +40,7 @@
 #define BAN_BASE (60 * SC_SEC)      /* doubles with each offence */
 #define JUNK_LIMIT 64               /* unasked useless fragments, decaying */
 #define STREAM_IDLE (30 * SC_SEC)   /* no authentic data: forget it */
+#define ANNOUNCE_AGAIN (15 * SC_SEC) /* a live stream is told again */
 
 #define CLASS(seq) ((unsigned)((seq) % SC_MC_CLASSES))
 #define NONE UINT64_MAX
@@ -51,7 +52,7 @@ typedef struct mpeer {
   uint32_t sid;
   uint16_t asked;   /* what this node asked it for (SC_PUSH_* bits) */
   uint16_t granted; /* what it asked of this node, as honoured */
-  int announced;    /* it has been told of the stream */
+  uint64_t announced_at; /* told of the stream then (NONE: never) */
   /* its last map */
   uint64_t map_top, map_key, map_bits, map_at, map_eta;
   unsigned map_nbits;

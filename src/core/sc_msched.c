@@ -51,7 +51,11 @@ void sc_mc_sync_peers(sc_node *node, mstream *st, uint64_t now) {
     }
   }
   for (i = 0; i < st->np; i++) {
-    if (!st->p[i].announced) {
+    /* Told again while the stream is live: a neighbour that forgot it (a
+     * publisher paused past STREAM_IDLE) learns it anew. */
+    if (st->p[i].announced_at == NONE ||
+        (now - st->p[i].announced_at >= ANNOUNCE_AGAIN &&
+         now - st->last_data < ANNOUNCE_AGAIN)) {
       sc_mc_announce(node, st, &st->p[i], now);
     }
   }
