@@ -222,12 +222,40 @@ START_TEST(test_hystart_initial_slow_start_only) {
   sc_cc_on_lost(&cc, MSS, t, t + 1);
   sc_cc_on_persistent_congestion(&cc);
   ck_assert_uint_eq(cc.cwnd, 2400);
-  ck_assert_uint_eq(cc.ssthresh, 13360);
+  /* Not half of 26720: the last round delivered 12000 bytes in 100 ms,
+   * a 12000-byte BDP, and a loss keeps twice that. */
+  ck_assert_uint_eq(cc.ssthresh, 24000);
   /* Back in slow start below ssthresh, a rising RTT does not end it. */
   t = round_trip(2, 100 * SC_MS, t + 2);
   round_trip(8, 200 * SC_MS, t);
-  ck_assert_uint_eq(cc.ssthresh, 13360);
+  ck_assert_uint_eq(cc.ssthresh, 24000);
   ck_assert_uint_eq(cc.cwnd, 2400 + 10 * MSS);
+}
+END_TEST
+
+/* A random loss halves the window only down to twice the bandwidth-delay
+ * product delivered lately; with nothing delivered yet it halves it. */
+START_TEST(test_loss_keeps_twice_bdp) {
+  uint64_t t = 0;
+  int i;
+  for (i = 0; i < 4; i++) {
+    t = round_trip(30, 50 * SC_MS, t); /* 36000 bytes per 50 ms round */
+  }
+  /* The window grew well past twice the BDP (36000 B / 50 ms x 50 ms min
+   * RTT = 36000), and half of it is still less than that. */
+  cc.cwnd = 100000;
+  send_n(1, t);
+  sc_cc_on_lost(&cc, MSS, t, t + 1);
+  ck_assert_uint_eq(cc.ssthresh, 72000);
+  ck_assert_uint_eq(cc.cwnd, 72000);
+  /* A second loss in a later recovery period: no lower than the floor. */
+  t += 60 * SC_MS;
+  send_n(1, t);
+  sc_cc_on_lost(&cc, MSS, t, t + 1);
+  ck_assert_uint_eq(cc.cwnd, 72000);
+  /* Persistent congestion still collapses it. */
+  sc_cc_on_persistent_congestion(&cc);
+  ck_assert_uint_eq(cc.cwnd, 2 * MSS);
 }
 END_TEST
 
@@ -472,6 +500,7 @@ static Suite *cc_suite(void) {
   tcase_add_test(tc, test_hystart_needs_8_samples);
   tcase_add_test(tc, test_hystart_initial_slow_start_only);
   tcase_add_test(tc, test_app_limited_no_growth);
+  tcase_add_test(tc, test_loss_keeps_twice_bdp);
   tcase_add_loop_test(tc, test_hystart_eta_clamp, 0,
                       (int)(sizeof(eta_cases) / sizeof(eta_cases[0])));
   suite_add_tcase(s, tc);

@@ -125,8 +125,26 @@ void sc_cc_on_sent(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t now) {
   cc->pace_tokens = sat_sub(cc->pace_tokens, bytes);
 }
 
-static void track_round(sc_cc *cc, uint64_t pn, const sc_rtt *rtt) {
+/* The highest delivery rate of the last rounds, bytes per second. */
+static uint64_t max_rate(const sc_cc *cc) {
+  uint64_t m = 0;
+  size_t i;
+  for (i = 0; i < SC_ARRAY_LEN(cc->rates); i++) {
+    m = SC_MAX(m, cc->rates[i]);
+  }
+  return m;
+}
+
+static void track_round(sc_cc *cc, uint64_t pn, const sc_rtt *rtt,
+                        uint64_t now) {
   if (pn >= cc->round_end) {
+    int rem;
+    if (now > cc->round_start && cc->round_acked > 0) {
+      cc->rates[cc->rate_next++ % SC_ARRAY_LEN(cc->rates)] =
+          mul_div(cc->round_acked, SC_SEC, now - cc->round_start, &rem);
+    }
+    cc->round_start = now;
+    cc->round_acked = 0;
     cc->last_round_min_rtt = cc->round_min_rtt;
     cc->round_min_rtt = UINT64_MAX;
     cc->round_samples = 0;
@@ -197,9 +215,12 @@ static void congestion_avoidance(sc_cc *cc, uint64_t bytes) {
 
 void sc_cc_on_acked(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t sent_time,
                     const sc_rtt *rtt, uint64_t now) {
-  (void)now;
   cc->bytes_in_flight = sat_sub(cc->bytes_in_flight, bytes);
-  track_round(cc, pn, rtt);
+  track_round(cc, pn, rtt, now);
+  cc->round_acked += bytes;
+  if (rtt->has_sample) {
+    cc->min_rtt = rtt->min;
+  }
   if (is_in_recovery(cc, sent_time)) {
     return;
   }
@@ -226,10 +247,16 @@ void sc_cc_on_lost(sc_cc *cc, size_t bytes, uint64_t sent_time, uint64_t now) {
   if (is_in_recovery(cc, sent_time)) {
     return;
   }
-  /* RFC 9002 §7.3.2: one reduction per recovery period. */
+  /* RFC 9002 §7.3.2: one reduction per recovery period; not below twice
+   * the delivered bandwidth-delay product (see sc_cc.h). */
   cc->has_recovery = 1;
   cc->recovery_start = now;
-  cc->ssthresh = SC_MAX(cc->cwnd / 2, min_window(cc));
+  {
+    int rem;
+    uint64_t bdp = mul_div(max_rate(cc), cc->min_rtt, SC_SEC, &rem);
+    cc->ssthresh =
+        SC_MAX(SC_MAX(cc->cwnd / 2, min_window(cc)), SC_MIN(2 * bdp, cc->cwnd));
+  }
   cc->cwnd = cc->ssthresh;
   cc->ca_bytes_acked = 0;
 }

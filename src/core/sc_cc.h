@@ -9,6 +9,14 @@
  * decrease per round while the queueing delay stays above a target), and a
  * token-bucket pacer at 1.25 x cwnd / srtt (2 x in slow start).
  *
+ * Loss: a loss halves the window, but not below twice the bandwidth-delay
+ * product the session delivered lately (the highest delivery rate of the
+ * last 8 rounds x min RTT): a loss that comes with no queueing delay is
+ * more likely noise on the path than congestion, and a live stream that
+ * NewReno halved on every random loss could not keep its rate on a long,
+ * lossy path. Congestion shows as delay, which the delay response below
+ * answers without that floor.
+ *
  * The window grows only while the sender uses at least half of the window
  * it had when the round began (the most in flight over this round or the
  * last), as RFC 9002 §7.8 asks.
@@ -38,6 +46,12 @@ typedef struct sc_cc {
   uint64_t round_min_rtt, last_round_min_rtt;
   uint64_t round_max_flight, last_round_max_flight; /* bytes in flight */
   uint64_t round_cwnd; /* the window when the round began */
+  /* delivery rate: bytes acked per round over its duration, for the last
+   * 8 rounds (bytes per second) */
+  uint64_t round_start, round_acked;
+  uint64_t rates[8];
+  unsigned rate_next;
+  uint64_t min_rtt; /* the session's, copied from sc_rtt on each ACK */
   uint32_t round_samples;
   int delay_reduced_this_round;
   /* pacing */

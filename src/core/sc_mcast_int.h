@@ -26,20 +26,22 @@
 #define PULL_TRIES 6         /* then the player skips it */
 #define PULL_TIMEOUT_MIN (60 * SC_MS)
 #define PULL_TIMEOUT_MAX (1 * SC_SEC)
-#define PUSH_WAIT (300 * SC_MS)     /* a pusher's head start on a pull */
-#define MANIFEST_WAIT (100 * SC_MS) /* a pending fragment waits, then pull */
-#define STALL (1500 * SC_MS)        /* a pusher silent on its class */
-#define REFUSED_FOR (30 * SC_SEC)   /* a stalled pusher is not asked again */
-#define MOVE_MARGIN (15 * SC_MS)    /* a challenger must be this much ahead */
-#define SPREAD (8 * SC_MS)          /* score cost of each class held */
-#define LEAD_SAMPLES 3              /* before a lead estimate counts */
-#define MAP_FRESH (2 * SC_SEC)      /* a map older than this says nothing */
-#define MAP_REFRESH (1 * SC_SEC)    /* an unchanged map is resent after */
-#define MAP_EXTRA 3                 /* map subscriptions beside pushers */
-#define ROTATE (5 * SC_SEC)         /* the exploring subscription moves */
-#define BAN_BASE (60 * SC_SEC)      /* doubles with each offence */
-#define JUNK_LIMIT 64               /* unasked useless fragments, decaying */
-#define STREAM_IDLE (30 * SC_SEC)   /* no authentic data: forget it */
+#define PUSH_WAIT (300 * SC_MS)      /* a pusher's head start on a pull */
+#define MANIFEST_WAIT (100 * SC_MS)  /* a pending fragment waits, then pull */
+#define STALL (1500 * SC_MS)         /* a pusher silent on its class */
+#define REFUSED_FOR (30 * SC_SEC)    /* a stalled pusher is not asked again */
+#define MISSES_MAX 4                 /* pulls of a class a review, then move */
+#define LATE_FOR (10 * SC_SEC)       /* a pusher that missed: not asked again */
+#define MOVE_MARGIN (15 * SC_MS)     /* a challenger must be this much ahead */
+#define SPREAD (8 * SC_MS)           /* score cost of each class held */
+#define LEAD_SAMPLES 3               /* before a lead estimate counts */
+#define MAP_FRESH (2 * SC_SEC)       /* a map older than this says nothing */
+#define MAP_REFRESH (1 * SC_SEC)     /* an unchanged map is resent after */
+#define MAP_EXTRA 3                  /* map subscriptions beside pushers */
+#define ROTATE (5 * SC_SEC)          /* the exploring subscription moves */
+#define BAN_BASE (60 * SC_SEC)       /* doubles with each offence */
+#define JUNK_LIMIT 64                /* unasked useless fragments, decaying */
+#define STREAM_IDLE (30 * SC_SEC)    /* no authentic data: forget it */
 #define ANNOUNCE_AGAIN (15 * SC_SEC) /* a live stream is told again */
 
 #define CLASS(seq) ((unsigned)((seq) % SC_MC_CLASSES))
@@ -50,8 +52,8 @@
 
 typedef struct mpeer {
   uint32_t sid;
-  uint16_t asked;   /* what this node asked it for (SC_PUSH_* bits) */
-  uint16_t granted; /* what it asked of this node, as honoured */
+  uint16_t asked;        /* what this node asked it for (SC_PUSH_* bits) */
+  uint16_t granted;      /* what it asked of this node, as honoured */
   uint64_t announced_at; /* told of the stream then (NONE: never) */
   /* its last map */
   uint64_t map_top, map_key, map_bits, map_at, map_eta;
@@ -65,7 +67,8 @@ typedef struct mpeer {
   uint64_t class_last[SC_MC_CLASSES];  /* last pushed seq of class c + 1 */
   uint64_t class_last_at[SC_MC_CLASSES];
   uint64_t refused_until; /* stalled as a pusher: not asked again before */
-  uint32_t outstanding;   /* pulls asked of it */
+  uint32_t misses[SC_MC_CLASSES]; /* its class seqs pulled since review */
+  uint32_t outstanding;           /* pulls asked of it */
   uint64_t next_map, sent_top, sent_at;
   uint64_t banned_until;
   uint32_t offences, junk;

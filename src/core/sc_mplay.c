@@ -113,8 +113,16 @@ void sc_mc_play_run(sc_node *node, mstream *st, uint64_t now) {
       st->gap_since = NONE;
       continue;
     }
+    /* The gap's deadline runs from when the fragment after it arrived:
+     * the seq was known missing then. A player that fell behind finds
+     * those arrivals old and catches up at once, so a run of gaps never
+     * adds up to more than one gap timeout of delay. */
     if (st->gap_since == NONE) {
-      st->gap_since = now;
+      uint64_t next = seq + 1;
+      while (next < top && !sc_window_has(st->win, next)) {
+        next++;
+      }
+      st->gap_since = SC_MIN(now, sc_window_arrival(st->win, next));
     }
     if (now - st->gap_since < node->settings.gap_timeout) {
       break;

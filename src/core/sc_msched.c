@@ -98,9 +98,16 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
           p->refused_until = now + REFUSED_FOR;
         }
         want[i] = (uint16_t)(want[i] & ~(1u << c));
+      } else if (p->misses[c] > MISSES_MAX) {
+        /* It pushes, but too much of it has to be pulled: lossy or
+         * congested. Another takes the class. */
+        p->refused_until = now + LATE_FOR;
+        want[i] = (uint16_t)(want[i] & ~(1u << c));
+        st->st.class_moves++;
       } else {
         pusher[c] = p;
       }
+      p->misses[c] = 0;
     }
   }
   for (i = 0; i < st->np; i++) {
@@ -169,8 +176,14 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
         want[i] |= SC_PUSH_MAPS;
       }
     }
-    /* The best others by score (class 0 stands for the average). */
-    while (extra < MAP_EXTRA) {
+    /* The best others by score (class 0 stands for the average), and two
+     * more for each class nobody pushes yet: candidates are found only
+     * among neighbours whose maps this node gets. */
+    size_t want_extra = MAP_EXTRA;
+    for (c = 0; c < SC_MC_CLASSES; c++) {
+      want_extra += pusher[c] == NULL ? 2 : 0;
+    }
+    while (extra < want_extra) {
       size_t b = PEERS_MAX;
       for (i = 0; i < st->np; i++) {
         if ((want[i] & SC_PUSH_MAPS) ||
@@ -436,6 +449,16 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
     if (pending ? now - t->known_at < MANIFEST_WAIT
                 : !pull_due(st, t, seq, now)) {
       continue;
+    }
+    if (!pending && t->tries == 0) {
+      /* A seq of a pushed class that had to be pulled: its pusher's
+       * miss. Review moves a class that misses often. */
+      size_t k;
+      for (k = 0; k < st->np; k++) {
+        if (st->p[k].asked & (1u << CLASS(seq))) {
+          st->p[k].misses[CLASS(seq)]++;
+        }
+      }
     }
     src = pull_source(node, st, seq, was != NULL ? was->sid : 0, now);
     if (src == NULL) {
