@@ -145,6 +145,8 @@ static void track_round(sc_cc *cc, uint64_t pn, const sc_rtt *rtt,
     }
     cc->round_start = now;
     cc->round_acked = 0;
+    cc->acked_acc /= 2;
+    cc->lost_acc /= 2;
     cc->last_round_min_rtt = cc->round_min_rtt;
     cc->round_min_rtt = UINT64_MAX;
     cc->round_samples = 0;
@@ -218,6 +220,7 @@ void sc_cc_on_acked(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t sent_time,
   cc->bytes_in_flight = sat_sub(cc->bytes_in_flight, bytes);
   track_round(cc, pn, rtt, now);
   cc->round_acked += bytes;
+  cc->acked_acc += bytes;
   if (rtt->has_sample) {
     cc->min_rtt = rtt->min;
   }
@@ -244,6 +247,7 @@ void sc_cc_on_acked(sc_cc *cc, uint64_t pn, size_t bytes, uint64_t sent_time,
 
 void sc_cc_on_lost(sc_cc *cc, size_t bytes, uint64_t sent_time, uint64_t now) {
   cc->bytes_in_flight = sat_sub(cc->bytes_in_flight, bytes);
+  cc->lost_acc += bytes;
   if (is_in_recovery(cc, sent_time)) {
     return;
   }
@@ -254,6 +258,9 @@ void sc_cc_on_lost(sc_cc *cc, size_t bytes, uint64_t sent_time, uint64_t now) {
   {
     int rem;
     uint64_t bdp = mul_div(max_rate(cc), cc->min_rtt, SC_SEC, &rem);
+    if (5 * cc->lost_acc > cc->lost_acc + cc->acked_acc) {
+      bdp = 0; /* heavy loss: no floor */
+    }
     cc->ssthresh =
         SC_MAX(SC_MAX(cc->cwnd / 2, min_window(cc)), SC_MIN(2 * bdp, cc->cwnd));
   }

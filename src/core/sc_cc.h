@@ -15,7 +15,8 @@
  * more likely noise on the path than congestion, and a live stream that
  * NewReno halved on every random loss could not keep its rate on a long,
  * lossy path. Congestion shows as delay, which the delay response below
- * answers without that floor.
+ * answers without that floor, or as heavy loss: above 20% of the bytes of
+ * the last rounds (acked and lost, halved each round) there is no floor.
  *
  * The window grows only while the sender uses at least half of the window
  * it had when the round began (the most in flight over this round or the
@@ -52,6 +53,7 @@ typedef struct sc_cc {
   uint64_t rates[8];
   unsigned rate_next;
   uint64_t min_rtt; /* the session's, copied from sc_rtt on each ACK */
+  uint64_t acked_acc, lost_acc; /* bytes, halved at each round's end */
   uint32_t round_samples;
   int delay_reduced_this_round;
   /* pacing */
