@@ -2,7 +2,7 @@
  * stratoctl: send one command to stratocastd's stats socket and print the
  * answer.
  *
- *   stratoctl [-s PATH] show info|sessions|groups|neighbors|history
+ *   stratoctl [-s PATH] show info|sessions|groups|neighbors|streams|history
  *   stratoctl [-s PATH] metrics|help
  *
  * The words are joined with single spaces and sent as one line. Exit status:
@@ -37,6 +37,8 @@ static void usage(FILE *fp) {
         "  show groups     one entry per group: ID, size estimate, neighbours\n"
         "  show neighbors  one entry per neighbour in each group: peer,\n"
         "                  why it was chosen, RTT, age\n"
+        "  show streams    one entry per live stream: roles, latest seq,\n"
+        "                  pushed/pulled/played counters, latency\n"
         "  show history    the peers remembered across restarts, with\n"
         "                  sessions, failures, RTT and score\n"
         "  metrics         Prometheus text exposition format\n"
