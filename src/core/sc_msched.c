@@ -348,21 +348,39 @@ static void batch_add(sc_node *node, mstream *st, batch *bs, size_t *nb,
 /* The neighbour to pull |seq| from: its map shows it, it has room for
  * another request; fewest outstanding first, then lowest RTT, and not the
  * one that failed last if another will do. */
+/* How sure a map makes this node that |p| holds |seq|: 2 its bitmap
+ * shows it, 1 it is older than the bitmap reaches but the neighbour has
+ * gone past it (a relay keeps the whole window), 0 no. */
+static int map_holds(const mpeer *p, uint64_t seq, uint64_t now) {
+  if (map_shows(p, seq, now)) {
+    return 2;
+  }
+  return p->map_top != NONE && now - p->map_at <= MAP_FRESH &&
+         seq < p->map_top && p->map_top - seq > p->map_nbits;
+}
+
 static mpeer *pull_source(const sc_node *node, mstream *st, uint64_t seq,
                           uint32_t avoid, uint64_t now) {
   mpeer *best = NULL;
+  int best_level = 0;
   size_t i;
   for (i = 0; i < st->np; i++) {
     mpeer *p = &st->p[i];
-    if (!sc_mc_peer_valid(node, p, now) || p->outstanding >= PULL_PER_PEER ||
-        !map_shows(p, seq, now)) {
+    int level;
+    if (!sc_mc_peer_valid(node, p, now) || p->outstanding >= PULL_PER_PEER) {
       continue;
     }
-    if (best == NULL || (best->sid == avoid && p->sid != avoid) ||
+    level = map_holds(p, seq, now);
+    if (level == 0 || level < best_level) {
+      continue;
+    }
+    if (best == NULL || level > best_level ||
+        (best->sid == avoid && p->sid != avoid) ||
         ((p->sid != avoid || best->sid == avoid) &&
          (p->outstanding < best->outstanding ||
           (p->outstanding == best->outstanding && p->rtt < best->rtt)))) {
       best = p;
+      best_level = level;
     }
   }
   return best;

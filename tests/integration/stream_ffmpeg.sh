@@ -85,6 +85,21 @@ wait "$ff_pid" || fail "ffmpeg failed: $(cat "$sc_tmp/ffmpeg.log")"
 note "ffmpeg done: $(stat -c %s "$sc_tmp/source.ts") bytes published"
 sleep 3 # the last fragments reach everyone
 ctl R1 show streams | jq -c '.[0] | {latest_seq, pushers, fragments_pushed_from_peers, fragments_pulled_from_peers, duplicates, gaps, latency_ms}' >&2
+# The stats socket tells the same story: every relay played, none skipped
+# a gap or saw a forgery; the broadcaster published and pushed.
+for ((r = 1; r <= RELAYS; r++)); do
+  ctl "R$r" show streams | jq -e --arg key "$key" '
+    length == 1 and .[0].publisher == $key and (.[0].roles | index("playing"))
+    and .[0].fragments_played > 1000 and .[0].gaps == 0
+    and .[0].forgeries == 0' >/dev/null ||
+    fail "R$r: show streams: $(ctl "R$r" show streams)"
+done
+ctl P show streams | jq -e '.[0].roles == ["publisher"]
+  and .[0].fragments_from_source > 1000
+  and .[0].fragments_pushed_to_peers > 1000' >/dev/null ||
+  fail "P: show streams: $(ctl P show streams)"
+ctl R1 metrics | grep -q '^stratocast_stream_fragments_played_total{stream="' ||
+  fail "R1: no stream metrics"
 for ((r = 1; r <= RELAYS; r++)); do
   stop_node "R$r"
 done
