@@ -1,7 +1,9 @@
 /*
  * check_mesh.c: groups and the mesh (src/core/sc_mesh.c) on the in-memory
  * network: membership proofs, caps against a flood of fake members, groups
- * sharing sessions, joining errors and rejoining through remembered peers.
+ * sharing sessions, joining errors and rejoining through remembered peers,
+ * and the maintenance traffic: reports only when they change or are due
+ * for a refresh, keepalives on silent links, and prompt crash detection.
  *
  * A hostile member is played by a real node whose session sends forged
  * messages through the ordinary reliable-message path.
@@ -54,6 +56,18 @@ static int in_group_with(tn *n, void *arg) {
     }
   }
   return 0;
+}
+
+/* Nodes 0 and 1 in group "demo", linked and past the first exchanges. */
+static void pair_in_group(void) {
+  int ab[2] = {0, 1};
+  ck_assert_int_eq(tn_add(net, "10.0.0.1:4433", NULL, NULL), 0);
+  ck_assert_int_eq(tn_add(net, "10.0.1.1:4433", NULL, NULL), 1);
+  ck_assert_int_eq(sc_node_join_group(tn_get(net, 0)->node, "demo", 0), 0);
+  ck_assert_int_eq(sc_node_join_group(tn_get(net, 1)->node, "demo", 0), 0);
+  tn_connect(net, 1, 0);
+  ck_assert(tn_run_until(net, in_group_with, ab, 10 * SC_SEC));
+  tn_run(net, 3 * SC_SEC);
 }
 
 START_TEST(test_secret_group) {
@@ -137,13 +151,7 @@ static void flood(int from, int to, uint8_t prefix, int count) {
 }
 
 START_TEST(test_eclipse_cap) {
-  int ab[2] = {0, 1};
-  ck_assert_int_eq(tn_add(net, "10.0.0.1:4433", NULL, NULL), 0);
-  ck_assert_int_eq(tn_add(net, "10.0.1.1:4433", NULL, NULL), 1);
-  ck_assert_int_eq(sc_node_join_group(tn_get(net, 0)->node, "demo", 0), 0);
-  ck_assert_int_eq(sc_node_join_group(tn_get(net, 1)->node, "demo", 0), 0);
-  tn_connect(net, 1, 0);
-  ck_assert(tn_run_until(net, in_group_with, ab, 10 * SC_SEC));
+  pair_in_group();
   flood(1, 0, 3, 10); /* 160 fake members from 1.2.3.0/24 */
   sc_group_info gi = group_of(0, 0);
   /* Node 1 itself plus at most 8 from the flooded /24. */
@@ -221,6 +229,203 @@ START_TEST(test_remember) {
 }
 END_TEST
 
+static uint64_t reports_sent(int i) {
+  return group_of(i, 0).stats.reports_sent;
+}
+
+/* §11.3.3: a report whose content has not changed is not sent again
+ * until the refresh period (30 s) has passed; then once. */
+START_TEST(test_report_quiet) {
+  pair_in_group();
+  /* The link came up about 3 s ago with one report each way. */
+  uint64_t r0 = reports_sent(0), r1 = reports_sent(1);
+  ck_assert_uint_eq(r0, 1);
+  ck_assert_uint_eq(r1, 1);
+  tn_run(net, 24 * SC_SEC);
+  ck_assert_uint_eq(reports_sent(0), r0);
+  ck_assert_uint_eq(reports_sent(1), r1);
+  tn_run(net, 8 * SC_SEC);
+  ck_assert_uint_eq(reports_sent(0), r0 + 1);
+  ck_assert_uint_eq(reports_sent(1), r1 + 1);
+}
+END_TEST
+
+/* Node 1 tells node 0 that it holds a link with |n| members of
+ * 1.2.5.0/24 (age 0), made up from |seed|. */
+static void vouch_for(int n, uint8_t seed) {
+  sc_group_info gi = group_of(0, 0);
+  sc_members_msg m;
+  uint8_t body[SC_MSG_MAX];
+  sc_wr w;
+  memcpy(m.group_id, gi.group_id, SC_GROUP_ID_LEN);
+  m.n = (size_t)n;
+  for (size_t e = 0; e < m.n; e++) {
+    memset(&m.e[e], 0, sizeof(m.e[e]));
+    memset(m.e[e].peer_id, seed + (int)e, SC_PEER_ID_LEN);
+    m.e[e].addr.family = SC_AF_INET;
+    m.e[e].addr.ip[0] = 1;
+    m.e[e].addr.ip[1] = 2;
+    m.e[e].addr.ip[2] = 5;
+    m.e[e].addr.ip[3] = (uint8_t)(e + 1);
+    m.e[e].addr.port = 4433;
+  }
+  sc_wr_init(&w, body, sizeof(body));
+  ck_assert_int_eq(sc_members_write(&w, &m), 0);
+  send_raw(1, 0, SC_MSG_MEMBERS, &w);
+}
+
+/* §11.3.3: a change in what node 0 would report goes out within the
+ * report interval; a member vouched for by a live link stays reported
+ * without any refreshing, past the 15 s an unvouched report lasts; and
+ * the voucher's next report withdrawing it is a change again. */
+START_TEST(test_report_on_change) {
+  pair_in_group();
+  uint64_t r0 = reports_sent(0);
+  vouch_for(1, 0x41);
+  tn_run(net, 3 * SC_SEC);
+  ck_assert_uint_eq(reports_sent(0), r0 + 1);
+  /* Node 1 heard of the member only through node 0's report. */
+  ck_assert_uint_eq(group_of(1, 0).members_known, 2);
+  tn_run(net, 18 * SC_SEC);
+  ck_assert_uint_eq(reports_sent(0), r0 + 1);
+  ck_assert_uint_eq(group_of(0, 0).members_known, 2);
+  vouch_for(0, 0x41);
+  tn_run(net, 3 * SC_SEC);
+  ck_assert_uint_eq(reports_sent(0), r0 + 2);
+}
+END_TEST
+
+/* The longest gap between datagrams each way on the 0-1 link. */
+typedef struct gaps {
+  uint64_t last[2], max[2];
+} gaps;
+
+static void gap_tap(void *arg, int from_node, const sc_addr *from,
+                    const sc_addr *to, const uint8_t *data, size_t len) {
+  gaps *g = arg;
+  uint64_t now = tn_now(net);
+  (void)from;
+  (void)to;
+  (void)data;
+  (void)len;
+  if (from_node == 0 || from_node == 1) {
+    g->max[from_node] = SC_MAX(g->max[from_node], now - g->last[from_node]);
+    g->last[from_node] = now;
+  }
+}
+
+/* §11.4: a member link with nothing to say still carries a packet each
+ * way at least every 2 s (plus the 1 s the check takes), and so is never
+ * taken for dead. */
+START_TEST(test_keepalive) {
+  int ab[2] = {0, 1};
+  gaps g;
+  pair_in_group();
+  memset(&g, 0, sizeof(g));
+  g.last[0] = g.last[1] = tn_now(net);
+  tn_set_tap(net, gap_tap, &g);
+  tn_run(net, 40 * SC_SEC);
+  tn_set_tap(net, NULL, NULL);
+  ck_assert_uint_le(g.max[0], 3100 * SC_MS);
+  ck_assert_uint_le(g.max[1], 3100 * SC_MS);
+  ck_assert_uint_eq(group_of(0, 0).stats.neighbors_dead, 0);
+  ck_assert_uint_eq(group_of(1, 0).stats.neighbors_dead, 0);
+  ck_assert(in_group_with(net, ab));
+}
+END_TEST
+
+/* The digest that decides whether a report changed: peer IDs, addresses,
+ * order and the age-0 mark count; other ages do not. */
+START_TEST(test_report_digest) {
+  sc_members_msg a, b;
+  memset(&a, 0, sizeof(a));
+  a.n = 2;
+  for (size_t e = 0; e < a.n; e++) {
+    memset(a.e[e].peer_id, 0x30 + (int)e, SC_PEER_ID_LEN);
+    a.e[e].addr = tn_addr(e ? "10.0.1.1:4433" : "10.0.2.1:4433");
+    a.e[e].age_ms = e ? 700 : 0;
+  }
+  b = a;
+  b.e[1].age_ms = 9000;
+  ck_assert_uint_eq(sc_members_digest(&a), sc_members_digest(&b));
+  b.e[1].age_ms = 0; /* now a link of the sender */
+  ck_assert_uint_ne(sc_members_digest(&a), sc_members_digest(&b));
+  b = a;
+  b.e[0].addr.port = 4434;
+  ck_assert_uint_ne(sc_members_digest(&a), sc_members_digest(&b));
+  b = a;
+  b.e[0] = a.e[1];
+  b.e[1] = a.e[0];
+  ck_assert_uint_ne(sc_members_digest(&a), sc_members_digest(&b));
+  b = a;
+  b.n = 1;
+  ck_assert_uint_ne(sc_members_digest(&a), sc_members_digest(&b));
+}
+END_TEST
+
+/* When each node last sent node 0 a datagram. */
+typedef struct last_to0 {
+  sc_addr addr0;
+  uint64_t at[8];
+} last_to0;
+
+static void last_tap(void *arg, int from_node, const sc_addr *from,
+                     const sc_addr *to, const uint8_t *data, size_t len) {
+  last_to0 *l = arg;
+  (void)from;
+  (void)data;
+  (void)len;
+  if (from_node >= 0 && from_node < 8 && sc_addr_eq(to, &l->addr0)) {
+    l->at[from_node] = tn_now(net);
+  }
+}
+
+/* Whether node 0 no longer has the peer |arg| (a peer ID) as a
+ * neighbour. */
+static int gone_from_0(tn *n, void *arg) {
+  sc_neighbor_info nb[8];
+  size_t k, cnt = sc_node_neighbors(tn_get(n, 0)->node, 0, nb, 8);
+  for (k = 0; k < cnt && k < 8; k++) {
+    if (memcmp(nb[k].peer_id, arg, SC_PEER_ID_LEN) == 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* §11.4: a crashed neighbour is declared dead 6 s after the last packet
+ * it sent, and dropped within the next two seconds, whatever the phase of
+ * the periodic rebuild. Four crashes, at different phases. */
+START_TEST(test_crash_detected) {
+  last_to0 l;
+  memset(&l, 0, sizeof(l));
+  for (int i = 0; i < 5; i++) {
+    char a[32];
+    snprintf(a, sizeof(a), "10.0.%d.1:4433", i);
+    ck_assert_int_eq(tn_add(net, a, NULL, NULL), i);
+    ck_assert_int_eq(sc_node_join_group(tn_get(net, i)->node, "demo", 0), 0);
+    if (i > 0) {
+      tn_connect(net, i, 0);
+    }
+  }
+  l.addr0 = tn_addr("10.0.0.1:4433");
+  tn_run(net, 20 * SC_SEC);
+  tn_set_tap(net, last_tap, &l);
+  for (int k = 1; k < 5; k++) {
+    uint8_t id[SC_PEER_ID_LEN];
+    memcpy(id, sc_node_peer_id(tn_get(net, k)->node), SC_PEER_ID_LEN);
+    ck_assert(!gone_from_0(net, id));
+    tn_run(net, 1300 * SC_MS);
+    tn_crash(net, k);
+    ck_assert(tn_run_until(net, gone_from_0, id, 15 * SC_SEC));
+    ck_assert_uint_ge(tn_now(net) - l.at[k], 6 * SC_SEC);
+    ck_assert_uint_le(tn_now(net) - l.at[k], 8 * SC_SEC);
+  }
+  tn_set_tap(net, NULL, NULL);
+  ck_assert_uint_eq(group_of(0, 0).stats.neighbors_dead, 4);
+}
+END_TEST
+
 static Suite *mesh_suite(void) {
   Suite *s = suite_create("mesh");
   TCase *tc = tcase_create("mesh");
@@ -231,6 +436,11 @@ static Suite *mesh_suite(void) {
   tcase_add_test(tc, test_join_errors);
   tcase_add_test(tc, test_groups_share_sessions);
   tcase_add_test(tc, test_remember);
+  tcase_add_test(tc, test_report_quiet);
+  tcase_add_test(tc, test_report_on_change);
+  tcase_add_test(tc, test_report_digest);
+  tcase_add_test(tc, test_keepalive);
+  tcase_add_test(tc, test_crash_detected);
   suite_add_tcase(s, tc);
   return s;
 }

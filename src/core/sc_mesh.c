@@ -6,12 +6,14 @@
  * for every group it is in (with a proof bound to the session's handshake
  * when the group has a secret); a valid HELLO for a joined group makes the
  * session a member link, and the two start exchanging membership reports
- * (MEMBERS, computed for the receiver's address) and neighbour choices
- * (NEIGHBOR). A rebuild, every second when something changed and every
- * five seconds anyway, picks the neighbours from the member table, connects
- * to the chosen ones it has no session with, and tells each linked member
- * whether it is chosen. A session that no group needs is closed after a
- * grace period; a neighbour silent for SC_NB_DEAD is declared dead.
+ * (MEMBERS, computed for the receiver's address, sent when they change or
+ * every 30 s) and neighbour choices (NEIGHBOR). A rebuild, every second
+ * when something changed and every five seconds anyway, picks the
+ * neighbours from the member table, connects to the chosen ones it has no
+ * session with, and tells each linked member whether it is chosen. A
+ * session that no group needs is closed after a grace period; a member
+ * link with nothing to send pings every BEAT, and one silent for NB_DEAD
+ * is declared dead.
  */
 #include "sc_mesh.h"
 
@@ -23,6 +25,9 @@
 #include "sc_meshmsg.h"
 #include "sc_node_int.h"
 
+_Static_assert(SC_MESH_VOUCH_MAX == SC_MEMBERS_MAX,
+               "a link record holds what one report can vouch for");
+
 /* doc/protocol.md §11.4: the mesh's parameters. */
 #define RING_SIDE 4    /* ring-nearest neighbours on each side */
 #define LATENCY_NB 2   /* lowest-RTT neighbours */
@@ -33,10 +38,12 @@
 #define CONNECTS_PER_REBUILD 4
 #define REBUILD_FAST (1 * SC_SEC)
 #define REBUILD_SLOW (5 * SC_SEC)
-#define REPORT_INTERVAL (2 * SC_SEC)
-#define NB_DEAD (6 * SC_SEC)       /* a linked member silent this long */
-#define INTRO_AFTER (1 * SC_SEC)   /* a direct attempt's head start */
-#define CROSS_DELAY (1500 * SC_MS) /* see may_connect */
+#define REPORT_INTERVAL (2 * SC_SEC) /* links' reports are reviewed */
+#define REPORT_REFRESH (30 * SC_SEC) /* an unchanged report is resent */
+#define BEAT (2 * SC_SEC)            /* a member link sending nothing pings */
+#define NB_DEAD (6 * SC_SEC)         /* a linked member silent this long */
+#define INTRO_AFTER (1 * SC_SEC)     /* a direct attempt's head start */
+#define CROSS_DELAY (1500 * SC_MS)   /* see may_connect */
 #define CONNECT_TIMEOUT (3 * SC_SEC)
 #define RETRY_AFTER (30 * SC_SEC)
 #define ENTRY_FRESH (15 * SC_SEC) /* worth connecting to, worth reporting */
@@ -122,9 +129,134 @@ static void send_msg(sc_session *s, uint64_t kind, const sc_wr *w, int rv,
 /* ---- the member table ----------------------------------------------------
  */
 
+/* Reallocates the array |p| of |*cap| elements of |size| bytes to twice as
+ * many (|first| when empty); returns the new array, or NULL with |p| and
+ * |*cap| unchanged. */
+static void *grow(sc_node *node, void *p, size_t *cap, size_t size,
+                  size_t first) {
+  size_t c = *cap ? 2 * *cap : first;
+  void *q = sc_mem_realloc(node->mem, p, c * size);
+  if (q != NULL) {
+    *cap = c;
+  }
+  return q;
+}
+
+static sc_member *member_by_id64(sc_mgroup *g, uint64_t key) {
+  size_t i;
+  for (i = 0; i < g->n; i++) {
+    if (g->m[i].id64 == key) {
+      return &g->m[i];
+    }
+  }
+  return NULL;
+}
+
+/* ---- link records and vouches (§11.3.3) ----------------------------------
+ *
+ * Each member link's latest report names, at age 0, the members it holds
+ * links with. Those members are alive as long as that link is and until
+ * its next report leaves them out, so they need no refreshing by age. A
+ * member's |vouchers| counts the link records that name it; the records
+ * are kept exact as members and links come and go.
+ */
+
+static sc_mlink *link_find(sc_mgroup *g, uint32_t sid) {
+  size_t i;
+  for (i = 0; i < g->nlinks; i++) {
+    if (g->links[i].sid == sid) {
+      return &g->links[i];
+    }
+  }
+  return NULL;
+}
+
+/* The record for member link |sid|, created empty if need be; NULL when
+ * out of memory. */
+static sc_mlink *link_get(sc_node *node, sc_mgroup *g, uint32_t sid) {
+  sc_mlink *l = link_find(g, sid);
+  if (l != NULL) {
+    return l;
+  }
+  if (g->nlinks == g->links_cap) {
+    sc_mlink *p = grow(node, g->links, &g->links_cap, sizeof(*p), 8);
+    if (p == NULL) {
+      return NULL;
+    }
+    g->links = p;
+  }
+  l = &g->links[g->nlinks++];
+  memset(l, 0, sizeof(*l));
+  l->sid = sid;
+  return l;
+}
+
+static void vouch_count(sc_mgroup *g, const sc_mlink *l, int up) {
+  uint32_t i;
+  for (i = 0; i < l->nvouch; i++) {
+    sc_member *m = member_by_id64(g, l->vouch[i]);
+    if (m == NULL) {
+      continue;
+    }
+    /* No rebuild at once for this: the member's candidacy shifts at
+     * most, and the periodic rebuild will see it. */
+    m->vouchers = up ? m->vouchers + 1 : m->vouchers - (m->vouchers > 0);
+  }
+}
+
+/* Forgets member link |sid|'s record and what it vouched for. */
+static void link_drop(sc_mgroup *g, uint32_t sid) {
+  sc_mlink *l = link_find(g, sid);
+  if (l != NULL) {
+    vouch_count(g, l, 0);
+    *l = g->links[--g->nlinks];
+  }
+}
+
+/* Replaces what link |l| vouches for with what its report |msg| says. */
+static void vouch_set(sc_mgroup *g, sc_mlink *l, const sc_members_msg *msg) {
+  size_t i;
+  vouch_count(g, l, 0);
+  l->nvouch = 0;
+  for (i = 0; i < msg->n && l->nvouch < SC_MESH_VOUCH_MAX; i++) {
+    const sc_member *m =
+        msg->e[i].age_ms == 0 ? member_by_id(g, msg->e[i].peer_id) : NULL;
+    if (m != NULL) {
+      l->vouch[l->nvouch++] = m->id64;
+    }
+  }
+  vouch_count(g, l, 1);
+}
+
+/* Takes out of every record a member that leaves the table. */
+static void vouch_forget(sc_mgroup *g, uint64_t id64) {
+  size_t i;
+  uint32_t j;
+  for (i = 0; i < g->nlinks; i++) {
+    sc_mlink *l = &g->links[i];
+    for (j = 0; j < l->nvouch; j++) {
+      if (l->vouch[j] == id64) {
+        l->vouch[j--] = l->vouch[--l->nvouch];
+      }
+    }
+  }
+}
+
 /* Removes entry |i| (order is not kept). */
 static void member_remove(sc_mgroup *g, size_t i) {
+  if (g->m[i].vouchers > 0) {
+    vouch_forget(g, g->m[i].id64);
+  }
   g->m[i] = g->m[--g->n];
+  g->dirty = 1;
+}
+
+/* |m| is no longer a member link. */
+static void member_unlink(sc_mgroup *g, sc_member *m) {
+  link_drop(g, m->sid);
+  m->sid = 0;
+  m->peer_chose = 0;
+  m->told = 2;
   g->dirty = 1;
 }
 
@@ -185,13 +317,11 @@ static sc_member *member_add(sc_node *node, sc_mgroup *g,
     return NULL;
   }
   if (g->n == g->cap) {
-    size_t cap = g->cap ? 2 * g->cap : 16;
-    sc_member *p = sc_mem_realloc(node->mem, g->m, cap * sizeof(*p));
+    sc_member *p = grow(node, g->m, &g->cap, sizeof(*p), 16);
     if (p == NULL) {
       return NULL;
     }
     g->m = p;
-    g->cap = cap;
   }
   m = &g->m[g->n++];
   memset(m, 0, sizeof(*m));
@@ -244,22 +374,20 @@ void sc_mesh_on_down(sc_node *node, sc_session *s, uint64_t now) {
         m->via = 0;
       }
       if (m->sid == s->local_sid) {
-        m->sid = 0;
-        m->peer_chose = 0;
-        m->told = 2;
-        g->dirty = 1;
+        member_unlink(g, m);
         if (s->close_reason == SC_CLOSE_IDLE) {
-          /* Dead, not merely shed: do not vouch for it any longer. */
+          /* Dead, not merely shed: no longer fresh. */
           m->heard_at = SC_MIN(m->heard_at, now - SC_MIN(now, ENTRY_FRESH));
         }
       }
     }
+    link_drop(g, s->local_sid);
   }
   update_joined(node);
 }
 
-static void send_report(sc_mgroup *g, sc_session *s, const sc_ring_addr *target,
-                        uint64_t now);
+static void report_link(sc_mgroup *g, const sc_member *m, sc_session *s,
+                        uint64_t now, int force);
 
 /* §11.3.1: a valid HELLO for a joined group makes |s| a member link. */
 static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
@@ -287,9 +415,12 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   m = member_by_id(g, s->peer_id);
   if (m == NULL) {
     m = member_add(node, g, s->peer_id, &s->addr, now);
-    if (m == NULL) {
-      return;
-    }
+  }
+  if (m == NULL || link_get(node, g, s->local_sid) == NULL) {
+    return;
+  }
+  if (m->sid != 0 && m->sid != s->local_sid) {
+    link_drop(g, m->sid); /* the older of two sessions with the peer */
   }
   m->sid = s->local_sid;
   m->csid = 0;
@@ -300,7 +431,7 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   m->told = 2;
   g->dirty = 1;
   /* §11.2: a newcomer learns at once who is near its address. */
-  send_report(g, s, &m->gaddr, now);
+  report_link(g, m, s, now, 1);
 }
 
 static void enforce_quota(sc_node *node, sc_mgroup *g, uint64_t now);
@@ -348,21 +479,30 @@ static int closer(const sc_ring_addr *t, uint64_t t64, const sc_member *a,
   return sc_ring_closer(t, &a->gaddr, &b->gaddr);
 }
 
-static int reportable(const sc_member *m, uint64_t now) {
-  return m->sid != 0 || age_of(m, now) < ENTRY_FRESH;
+/* §11.3.3: a report lists only members the sender holds a link with or
+ * that one of its links vouches for, so that what it says changes when
+ * links change, not as time passes. */
+static int reportable(const sc_member *m) {
+  return m->sid != 0 || m->vouchers > 0;
 }
 
-/* Fills |idx| with up to |k| reportable entries nearest |target|, nearest
- * first, skipping |skip| (a peer ID, or NULL); returns how many. */
+/* Whether this node has recent word of |m|: the estimate counts these. */
+static int known(const sc_member *m, uint64_t now) {
+  return reportable(m) || age_of(m, now) < ENTRY_FRESH;
+}
+
+/* Fills |idx| with up to |k| entries nearest |target|, nearest first, that
+ * are reportable, or also merely known at |now| when |known_too| is set,
+ * skipping |skip| (a peer ID, or NULL); returns how many. */
 static size_t nearest(const sc_mgroup *g, const sc_ring_addr *target,
-                      const uint8_t *skip, size_t *idx, size_t k,
+                      const uint8_t *skip, size_t *idx, size_t k, int known_too,
                       uint64_t now) {
   uint64_t t64 = sc_ring_top64(target);
   size_t i, n = 0;
   for (i = 0; i < g->n; i++) {
     const sc_member *m = &g->m[i];
     size_t j;
-    if (!reportable(m, now) ||
+    if (!(known_too ? known(m, now) : reportable(m)) ||
         (skip != NULL && memcmp(m->peer_id, skip, SC_PEER_ID_LEN) == 0)) {
       continue;
     }
@@ -406,36 +546,63 @@ static void add_entry(sc_members_msg *msg, const sc_member *m, uint64_t now) {
   }
 }
 
-/* §11.3.3: the members nearest |target| and near its lookup offsets. */
-static void send_report(sc_mgroup *g, sc_session *s, const sc_ring_addr *target,
-                        uint64_t now) {
-  sc_members_msg msg;
+/* §11.3.3: fills |msg| with the members nearest |target| and near its
+ * lookup offsets, leaving out |skip| (the receiver). */
+static void build_report(const sc_mgroup *g, const sc_ring_addr *target,
+                         const uint8_t *skip, uint64_t now,
+                         sc_members_msg *msg) {
   size_t idx[REPORT_NEAR], n, i;
   unsigned k, nk = lookups(g);
-  uint8_t body[SC_MSG_MAX];
-  sc_wr w;
-  memcpy(msg.group_id, g->spec.id, SC_GROUP_ID_LEN);
-  msg.n = 0;
-  n = nearest(g, target, s->peer_id, idx, REPORT_NEAR, now);
+  memcpy(msg->group_id, g->spec.id, SC_GROUP_ID_LEN);
+  msg->n = 0;
+  n = nearest(g, target, skip, idx, REPORT_NEAR, 0, 0);
   for (i = 0; i < n; i++) {
-    add_entry(&msg, &g->m[idx[i]], now);
+    add_entry(msg, &g->m[idx[i]], now);
   }
-  for (k = 1; k <= nk && msg.n < SC_MEMBERS_MAX; k++) {
+  for (k = 1; k <= nk && msg->n < SC_MEMBERS_MAX; k++) {
     sc_ring_addr off;
     sc_ring_offset(&off, target, k);
-    if (nearest(g, &off, s->peer_id, idx, 1, now) == 1) {
-      add_entry(&msg, &g->m[idx[0]], now);
+    if (nearest(g, &off, skip, idx, 1, 0, 0) == 1) {
+      add_entry(msg, &g->m[idx[0]], now);
     }
   }
+}
+
+static void send_members(sc_mgroup *g, sc_session *s, const sc_members_msg *msg,
+                         uint64_t now) {
+  uint8_t body[SC_MSG_MAX];
+  sc_wr w;
   sc_wr_init(&w, body, sizeof(body));
-  send_msg(s, SC_MSG_MEMBERS, &w, sc_members_write(&w, &msg), now);
+  send_msg(s, SC_MSG_MEMBERS, &w, sc_members_write(&w, msg), now);
   g->st.reports_sent++;
+}
+
+/* §11.3.3: the report for member link |m| (session |s|) goes out when its
+ * content differs from the last one sent on the link, when that one is
+ * REPORT_REFRESH old, or when |force| is set (a new link). */
+static void report_link(sc_mgroup *g, const sc_member *m, sc_session *s,
+                        uint64_t now, int force) {
+  sc_mlink *l = link_find(g, m->sid);
+  sc_members_msg msg;
+  uint64_t h;
+  if (l == NULL) {
+    return;
+  }
+  build_report(g, &m->gaddr, s->peer_id, now, &msg);
+  h = sc_members_digest(&msg);
+  if (!force && h == l->sent_hash && now - l->sent_at < REPORT_REFRESH) {
+    return;
+  }
+  send_members(g, s, &msg, now);
+  l->sent_hash = h;
+  l->sent_at = now;
 }
 
 static void on_members(sc_node *node, sc_session *s, const uint8_t *body,
                        size_t len, uint64_t now) {
   sc_members_msg msg;
   sc_mgroup *g;
+  sc_mlink *l;
   size_t i;
   if (sc_members_read(&msg, body, len) != 0) {
     sc_node_drop(node, SC_DROP_MALFORMED);
@@ -443,7 +610,8 @@ static void on_members(sc_node *node, sc_session *s, const uint8_t *body,
   }
   g = group_by_id(node, msg.group_id);
   /* Only a proved member may tell us about members (§11.3.3). */
-  if (g == NULL || member_by_sid(g, s->local_sid) == NULL) {
+  l = g != NULL ? link_find(g, s->local_sid) : NULL;
+  if (l == NULL) {
     return;
   }
   g->st.reports_received++;
@@ -469,6 +637,7 @@ static void on_members(sc_node *node, sc_session *s, const uint8_t *body,
       m->via = s->local_sid;
     }
   }
+  vouch_set(g, l, &msg);
 }
 
 static void on_members_request(sc_node *node, sc_session *s,
@@ -480,8 +649,10 @@ static void on_members_request(sc_node *node, sc_session *s,
     return;
   }
   g = group_by_id(node, q.group_id);
-  if (g != NULL && member_by_sid(g, s->local_sid) != NULL) {
-    send_report(g, s, &q.target, now);
+  if (g != NULL && link_find(g, s->local_sid) != NULL) {
+    sc_members_msg msg;
+    build_report(g, &q.target, s->peer_id, now, &msg);
+    send_members(g, s, &msg, now);
   }
 }
 
@@ -569,7 +740,8 @@ int sc_mesh_on_message(sc_node *node, sc_session *s, uint64_t kind,
  */
 
 static int candidate(const sc_member *m, uint64_t now) {
-  return m->sid != 0 || (age_of(m, now) < ENTRY_FRESH && now >= m->retry_at);
+  return m->sid != 0 || ((m->vouchers > 0 || age_of(m, now) < ENTRY_FRESH) &&
+                         now >= m->retry_at);
 }
 
 static void introduce(sc_node *node, sc_member *m, uint64_t now);
@@ -582,22 +754,18 @@ static void maintain(sc_node *node, sc_mgroup *g, uint64_t now) {
     sc_member *m = &g->m[i];
     sc_session *s = m->sid ? sc_node_session(node, m->sid) : NULL;
     if (m->sid != 0 && (s == NULL || !sc_session_is_usable(s))) {
-      m->sid = 0;
-      m->peer_chose = 0;
-      m->told = 2;
-      g->dirty = 1;
+      member_unlink(g, m);
     } else if (s != NULL && now - s->last_recv > NB_DEAD) {
-      /* §11.4: a member link carries a report every 2 s each way; this
-       * much silence means the peer is gone. */
+      /* §11.4: a member link carries a packet at least every BEAT each
+       * way; this much silence means the peer is gone. */
       g->st.neighbors_dead++;
       sc_session_close(s, SC_CLOSE_IDLE, now);
-      m->sid = 0;
-      m->peer_chose = 0;
-      m->told = 2;
+      member_unlink(g, m);
       m->heard_at = s->last_recv;
-      g->dirty = 1;
     } else if (s != NULL) {
       m->heard_at = s->last_recv;
+    } else if (m->vouchers > 0) {
+      m->heard_at = now; /* a live link holds a link with it */
     }
     if (m->csid != 0 && m->sid == 0 && !m->introduced &&
         now - m->connect_at > INTRO_AFTER) {
@@ -625,7 +793,7 @@ static void maintain(sc_node *node, sc_mgroup *g, uint64_t now) {
 /* §11.4: the member count from the density of addresses around this node:
  * the j nearest members lie within ring distance d_j, an arc of 2 d_j. */
 static void estimate(sc_mgroup *g, uint64_t now) {
-  size_t idx[16], n = nearest(g, &g->self, NULL, idx, 16, now);
+  size_t idx[16], n = nearest(g, &g->self, NULL, idx, 16, 1, now);
   sc_ring_addr d;
   double frac, est;
   if (n < 16) {
@@ -645,19 +813,32 @@ static void estimate(sc_mgroup *g, uint64_t now) {
   g->estimate = est > 1e12 ? (uint64_t)1e12 : (uint64_t)est;
 }
 
+#define PICKS_MAX (2 * RING_SIDE + LOOKUP_MAX + LATENCY_NB + 1)
+
 typedef struct pick {
   sc_mgroup *g;
   uint8_t *bits; /* per entry: chosen reasons being built */
   uint64_t now;
+  uint16_t picked[PICKS_MAX]; /* the entries with bits, in order */
+  size_t npicked;
 } pick;
 
+static void mark(pick *p, size_t i, uint8_t bit) {
+  if (p->bits[i] == 0 && p->npicked < PICKS_MAX) {
+    p->picked[p->npicked++] = (uint16_t)i;
+  }
+  p->bits[i] |= bit;
+}
+
+/* Whether PREFIX_NB picks already share |m|'s prefix: asked for nearly
+ * every entry, so it looks at the picks only. */
 static int prefix_full(const pick *p, const sc_member *m) {
-  size_t i, same = 0;
+  size_t j, same = 0;
   if (is_loopback(&m->addr)) {
     return 0;
   }
-  for (i = 0; i < p->g->n; i++) {
-    same += p->bits[i] != 0 && same_prefix(&p->g->m[i].addr, &m->addr);
+  for (j = 0; j < p->npicked; j++) {
+    same += (size_t)same_prefix(&p->g->m[p->picked[j]].addr, &m->addr);
   }
   return same >= PREFIX_NB;
 }
@@ -705,7 +886,7 @@ static void pick_ring(pick *p, int ccw, size_t k) {
     if (best < 0) {
       return;
     }
-    p->bits[best] |= SC_NB_RING;
+    mark(p, (size_t)best, SC_NB_RING);
   }
 }
 
@@ -725,7 +906,7 @@ static void pick_near(pick *p, const sc_ring_addr *target, uint8_t bit) {
     }
   }
   if (best >= 0) {
-    p->bits[best] |= bit;
+    mark(p, (size_t)best, bit);
   }
 }
 
@@ -778,7 +959,7 @@ static void pick_latency(sc_node *node, pick *p, size_t k) {
     if (best < 0) {
       return;
     }
-    p->bits[best] |= SC_NB_LATENCY;
+    mark(p, (size_t)best, SC_NB_LATENCY);
   }
 }
 
@@ -804,7 +985,7 @@ static void pick_random(sc_node *node, pick *p) {
     count += (size_t)random_ok(p, i);
   }
   if (kept >= 0 && count < 2 * g->random_pool) {
-    p->bits[kept] |= SC_NB_RANDOM;
+    mark(p, (size_t)kept, SC_NB_RANDOM);
     return;
   }
   if (count == 0) {
@@ -817,7 +998,7 @@ static void pick_random(sc_node *node, pick *p) {
       (uint32_t)count;
   for (i = 0; i < g->n; i++) {
     if (random_ok(p, i) && k-- == 0) {
-      p->bits[i] |= SC_NB_RANDOM;
+      mark(p, i, SC_NB_RANDOM);
       return;
     }
   }
@@ -885,7 +1066,7 @@ static int may_connect(const sc_node *node, sc_member *m, uint64_t now) {
 
 static void rebuild(sc_node *node, sc_mgroup *g, uint64_t now) {
   uint8_t bits[SC_MESH_TABLE_MAX];
-  pick p = {g, bits, now};
+  pick p = {g, bits, now, {0}, 0};
   unsigned k, nk;
   size_t i, connects = 0;
   maintain(node, g, now);
@@ -938,7 +1119,29 @@ static void report_all(sc_node *node, sc_mgroup *g, uint64_t now) {
   for (i = 0; i < g->n; i++) {
     sc_session *s = g->m[i].sid ? sc_node_session(node, g->m[i].sid) : NULL;
     if (s != NULL && sc_session_is_usable(s)) {
-      send_report(g, s, &g->m[i].gaddr, now);
+      report_link(g, &g->m[i], s, now, 0);
+    }
+  }
+}
+
+/* Makes |s| send a PING (§6.3.1) now, which the peer acknowledges at once.
+ * The session layer has no call for this yet: its own keepalive (§8) only
+ * fires after 10 s, so the mesh asks for the PING the way that keepalive
+ * does. */
+/* §11.4, liveness: a member link that has sent nothing for BEAT sends a
+ * PING, whose immediate ACK keeps the other direction alive too; a link
+ * silent for NB_DEAD has the group rebuilt at once, which closes it. */
+static void beat(sc_node *node, sc_mgroup *g, uint64_t now) {
+  size_t i;
+  for (i = 0; i < g->n; i++) {
+    sc_session *s = g->m[i].sid ? sc_node_session(node, g->m[i].sid) : NULL;
+    if (s == NULL || !sc_session_is_usable(s)) {
+      continue;
+    }
+    if (now - s->last_recv > NB_DEAD) {
+      g->dirty = 1;
+    } else if (now - s->last_send >= BEAT) {
+      sc_session_ping(s, now);
     }
   }
 }
@@ -1001,8 +1204,7 @@ static void enforce_quota(sc_node *node, sc_mgroup *g, uint64_t now) {
     }
     sc_session_close(sc_node_session(node, g->m[newest].sid), SC_CLOSE_LOCAL,
                      now);
-    g->m[newest].sid = 0;
-    g->m[newest].peer_chose = 0;
+    member_unlink(g, &g->m[newest]);
     g->st.sheds++;
   }
 }
@@ -1081,6 +1283,9 @@ void sc_mesh_on_timer(sc_node *node, uint64_t now) {
   }
   update_joined(node);
   if (mh->ngroups > 0 && now >= mh->next_sweep) {
+    for (i = 0; i < mh->ngroups; i++) {
+      beat(node, mh->groups[i], now);
+    }
     shed(node, now);
     mh->next_sweep = now + REBUILD_FAST;
     update_joined(node);
@@ -1179,6 +1384,7 @@ void sc_mesh_free(sc_node *node) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {
     sc_mem_free(node->mem, node->mesh.groups[i]->m);
+    sc_mem_free(node->mem, node->mesh.groups[i]->links);
     sc_mem_free(node->mem, node->mesh.groups[i]);
   }
   node->mesh.ngroups = 0;

@@ -25,6 +25,7 @@ struct sc_session;
 #define SC_MESH_MAX_GROUPS 8
 #define SC_MESH_TABLE_MAX 512 /* members known per group */
 #define SC_MESH_KNOWN_MAX 64  /* remembered peers (sc_node_remember) */
+#define SC_MESH_VOUCH_MAX 16  /* = SC_MEMBERS_MAX, entries in one report */
 
 /* A member of a group, as this node knows it. */
 typedef struct sc_member {
@@ -41,11 +42,24 @@ typedef struct sc_member {
   uint32_t sid;        /* session of the member link, 0 when none */
   uint32_t csid;       /* session being connected, 0 when none */
   uint32_t via;        /* session of the member that reported it */
+  uint32_t vouchers;   /* member links whose latest report lists it at age
+                          0, as one of their own member links */
   uint8_t chosen;      /* why this node chose it (SC_NB_* bits), 0: not */
   uint8_t peer_chose;  /* it chose this node */
   uint8_t told;        /* the chosen state last sent: 0, 1, or 2 = never */
   uint8_t introduced;  /* an introduction was asked for this attempt */
 } sc_member;
+
+/* A member link's reports (doc/protocol.md §11.3.3): what this node last
+ * sent on it, and which members the peer's latest report listed at age 0
+ * (by id64), that is which it holds member links with. */
+typedef struct sc_mlink {
+  uint32_t sid;
+  uint32_t nvouch;
+  uint64_t sent_hash; /* the content of the last report sent */
+  uint64_t sent_at;   /* ... and when */
+  uint64_t vouch[SC_MESH_VOUCH_MAX];
+} sc_mlink;
 
 /* One joined group. */
 typedef struct sc_mgroup {
@@ -54,6 +68,8 @@ typedef struct sc_mgroup {
   uint64_t self64;   /* its top 64 bits */
   sc_member *m;
   size_t n, cap;
+  sc_mlink *links; /* one per member link */
+  size_t nlinks, links_cap;
   uint64_t next_rebuild, next_report;
   uint64_t estimate;  /* estimated member count, this node included */
   uint32_t target;    /* neighbours this node wants */

@@ -105,6 +105,27 @@ int sc_members_read(sc_members_msg *m, const uint8_t *body, size_t len) {
   return done(&r);
 }
 
+static uint64_t fnv1a(uint64_t h, const uint8_t *p, size_t n) {
+  while (n-- > 0) {
+    h = (h ^ *p++) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
+uint64_t sc_members_digest(const sc_members_msg *m) {
+  uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
+  size_t i;
+  for (i = 0; i < m->n && i < SC_MEMBERS_MAX; i++) {
+    const sc_mentry *e = &m->e[i];
+    uint8_t tail[4] = {e->addr.family, (uint8_t)(e->addr.port >> 8),
+                       (uint8_t)e->addr.port, e->age_ms == 0};
+    h = fnv1a(h, e->peer_id, SC_PEER_ID_LEN);
+    h = fnv1a(h, e->addr.ip, sizeof(e->addr.ip));
+    h = fnv1a(h, tail, sizeof(tail));
+  }
+  return h;
+}
+
 int sc_neighbor_write(sc_wr *w, const sc_neighbor_msg *m) {
   if (m->chosen > 1) {
     return SC_ERR_INVALID_ARG;

@@ -67,6 +67,13 @@ int sc_neighbor_write(sc_wr *w, const sc_neighbor_msg *m);
 int sc_intro_request_write(sc_wr *w, const sc_intro_msg *m);
 int sc_intro_write(sc_wr *w, const sc_intro_msg *m);
 
+/* sc_members_digest returns a 64-bit digest of what |m| says that a
+ * receiver's view depends on (doc/protocol.md §11.3.3): each entry's peer
+ * ID and address, and whether its age is 0, in order. The other ages are
+ * left out, as they change with every report. Not cryptographic: it tells
+ * a sender whether a report differs from the one it sent before. */
+uint64_t sc_members_digest(const sc_members_msg *m);
+
 /* Readers: 0 or SC_ERR_MALFORMED. */
 int sc_hello_read(sc_hello_msg *m, const uint8_t *body, size_t len);
 int sc_mreq_read(sc_mreq_msg *m, const uint8_t *body, size_t len);

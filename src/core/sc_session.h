@@ -227,6 +227,10 @@ size_t sc_session_dgram_room(const sc_session *s);
 int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
                           int is_stream, uint64_t now);
 
+/* sc_session_ping sends a PING (§6.3.1) as soon as the window allows: the
+ * peer acknowledges it at once. */
+void sc_session_ping(sc_session *s, uint64_t now);
+
 /* sc_session_close closes |s| for |reason| (enum sc_close_reason): an
  * established session tells the peer with CLOSE and drains; a handshake is
  * dropped at once. Closing twice is harmless. */

@@ -116,6 +116,11 @@ int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
   return 0;
 }
 
+void sc_session_ping(sc_session *s, uint64_t now) {
+  s->ping_pending = 1;
+  sc_transport_flush(s, now);
+}
+
 static void dgram_pop(sc_session *s) {
   sc_odgram *d = s->dg_head;
   s->dg_head = d->next;

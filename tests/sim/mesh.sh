@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Groups and the mesh at small N ([3/6]): the shape of a converged mesh,
-# its repair after 30% of the members crash at once, and rejoining from
-# peer history while the bootstrap node is down.
+# its maintenance traffic, its repair after 30% of the members crash at
+# once, and rejoining from peer history while the bootstrap node is down.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +18,18 @@ expect "$r" '.mesh.estimate_error.p50 <= 0.25' \
   "median member-count estimate error within 25%"
 expect "$r" '.mesh.routing.within_bound >= 0.99' \
   "greedy routing reaches the nearest member within ceil(log2 N)+2 hops in >= 99% of trials"
+
+# Maintenance traffic in the steady state (joins end at 30 s), 60 s to 90 s:
+# reports only when they change or every 30 s, PINGs on silent links
+# (doc/protocol.md §11.3.3, §11.4). Budget: 1.5 kB/s sent per node, a
+# quarter of the 5% of a 1 Mbit/s stream that all control traffic may take.
+r60=$sim_tmp/steady60.json
+sim "$r60" -s "$SCENARIOS/mesh.scn" --duration 60s
+rate=$(jq -n --slurpfile a "$r60" --slurpfile b "$r" \
+  '($b[0].traffic.bytes_sent - $a[0].traffic.bytes_sent) / 200 / 30 | floor')
+note "steady-state traffic: $rate bytes/s sent per node"
+[ "$rate" -le 1500 ] ||
+  fail "steady-state maintenance traffic $rate B/s per node exceeds 1500"
 
 # 30% crash at once; 15 virtual seconds later the mesh is whole again.
 r=$sim_tmp/crash.json

@@ -3,7 +3,9 @@
 #
 # 1. N nodes join over 60 s through one bootstrap node, then stay until
 #    120 s: neighbour counts against their targets, ring-nearest
-#    correctness, member-count estimate error, greedy routing hops.
+#    correctness, member-count estimate error, greedy routing hops; and the
+#    maintenance traffic of the steady state, 90 s to 120 s (one more run
+#    to 90 s gives the start of the window).
 # 2. The same, with 30% of the nodes crashing at once at 120 s, measured
 #    15 virtual seconds later: one component again? ring-nearest again?
 # 3. The bootstrap and 100 nodes crash at 90 s; the 100 restart with their
@@ -37,6 +39,14 @@ run() {
 }
 
 run steady --duration 120s
+"$sim" "${base[@]}" --duration 90s -q -r "$tmp/steady90.json"
+jq -n -c --slurpfile a "$tmp/steady90.json" --slurpfile b "$tmp/steady.json" \
+  --argjson n "$n" '{steady_state_per_node: {
+    bytes_sent_per_s: (($b[0].traffic.bytes_sent - $a[0].traffic.bytes_sent)
+                       / $n / 30 | floor),
+    packets_sent_per_s: (($b[0].traffic.packets_sent
+                          - $a[0].traffic.packets_sent) / $n / 30 * 10
+                         | floor / 10)}}'
 run crash --duration 135s -e "at 120s crash $crash_from-$((n - 1))"
 run history --duration 200s -e "at 90s crash 0,1-100" \
   -e 'at 170s restart 1-100 history'
