@@ -13,6 +13,22 @@
 #include "stratocast.h"
 
 #define SIM_PORT 4433
+#define SIM_NONE UINT64_MAX /* no time, no seq */
+
+/* What an event in the queue is (sim_event.kind). */
+enum sim_ev_kind {
+  EV_ARRIVE = 1, /* ptr: a datagram reaching its receiver's downlink */
+  EV_DELIVER,    /* ptr: a datagram fully received */
+  EV_ACTION,     /* ptr: a scenario action */
+  EV_START,      /* node joins */
+  EV_RESTART,    /* node restarts without its peer history */
+  EV_RESTART_HISTORY,
+  EV_CHURN,    /* node: the churn generation it belongs to */
+  EV_FRAGMENT, /* the publisher cuts the next fragment (sim_stream.c) */
+  EV_SAMPLE,   /* the stream's counters are read (sim_stream.c) */
+  EV_SPAN_END, /* the stream's measured span ends (sim_stream.c) */
+  EV_FORGE,    /* node: a forger attacks; ptr: its generation */
+};
 #define SIM_HISTORY 8 /* peers a node remembers for a restart with history */
 
 enum sim_node_state {
@@ -43,8 +59,11 @@ typedef struct sim_node {
   uint8_t peer_id[SC_PEER_ID_LEN]; /* the same at every start */
 } sim_node;
 
+struct sim_stream;
+
 struct sim {
   const sim_config *cfg;
+  struct sim_stream *stream; /* NULL without stream or forge statements */
   sim_net *net;
   sim_node *nodes;
   uint32_t n;
@@ -85,7 +104,27 @@ void sim_core_settings(const sim_config *c, sc_settings *st);
 /* sim_stats_add adds every counter of |src| to |dst|. */
 void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src);
 
+/* sim_node_stats fills |out| with |nd|'s counters over every start. */
+void sim_node_stats(const sim_node *nd, sc_node_stats *out);
+
+/* sim_stats_sum fills |out| with the counters of every node, every start. */
+void sim_stats_sum(const sim *s, sc_node_stats *out);
+
+/* sim_push schedules an event; on failure it sets |s->oom| (and frees
+ * |ptr| for a datagram). */
+void sim_push(sim *s, uint64_t at, uint32_t kind, uint32_t node, void *ptr);
+
+/* sim_after_activity re-arms |nd|'s timer from its core after the
+ * simulator called into it. */
+void sim_after_activity(sim *s, sim_node *nd);
+
 struct sc_json;
+
+/* "key": value members of the report: a counter, a ratio, a duration in
+ * ns written as milliseconds with microsecond decimals. */
+void sim_kv(struct sc_json *j, const char *key, uint64_t v);
+void sim_kd(struct sc_json *j, const char *key, double v);
+void sim_kms(struct sc_json *j, const char *key, uint64_t ns);
 
 /* sim_mesh_report writes the "mesh" section (the first group, as the nodes
  * see it against the truth). Returns 0 or -1 when memory ran out. */
@@ -99,5 +138,41 @@ uint64_t sim_in_flight(const sim *s);
  * are (which may exceed |cap|). The choice is the same at every start. */
 uint32_t sim_bootstrap_targets(const sim *s, uint32_t i, uint32_t *out,
                                uint32_t cap);
+
+/* ---- the stream (sim_stream.c, sim_streamrep.c) ---- */
+
+/* sim_stream_new prepares the scenario's stream and forgers (nothing
+ * without stream or forge statements); |frag_max| is the core's largest
+ * fragment. Returns 0, or -1 with a message in |err|. */
+int sim_stream_new(sim *s, size_t frag_max, char *err, size_t errlen);
+
+/* sim_stream_del frees it; NULL is fine. */
+void sim_stream_del(struct sim_stream *ss);
+
+/* sim_stream_on_play is the cores' stream_data callback; |user| is the
+ * node. */
+void sim_stream_on_play(void *user, const sc_play_chunk *chunk);
+
+/* sim_stream_node_up: |nd| has just started (its groups joined): it asks
+ * to play the stream. sim_stream_node_down: |nd|'s core is about to be
+ * deleted: its counters are kept. */
+void sim_stream_node_up(sim *s, sim_node *nd);
+void sim_stream_node_down(sim *s, sim_node *nd);
+
+/* sim_stream_action runs a stream, stream stop or forge action. */
+void sim_stream_action(sim *s, const sim_action *a);
+
+/* sim_stream_event handles EV_FRAGMENT, EV_SAMPLE, EV_SPAN_END and
+ * EV_FORGE. */
+void sim_stream_event(sim *s, const sim_event *e);
+
+/* sim_stream_report writes the "stream" section when a stream ran;
+ * sim_stream_node_fields adds node |i|'s stream fields to the per-node
+ * table. Both return 0 or -1 when memory ran out. */
+int sim_stream_report(struct sc_json *j, const sim *s);
+void sim_stream_node_fields(struct sc_json *j, const sim *s, uint32_t i);
+
+/* sim_stream_summary prints the stream's line of the summary, if any. */
+void sim_stream_summary(const sim *s, FILE *f);
 
 #endif /* SIM_INT_H */

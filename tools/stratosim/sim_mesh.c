@@ -168,16 +168,6 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static void kv(sc_json *j, const char *key, uint64_t v) {
-  sc_json_key(j, key);
-  sc_json_u64(j, v);
-}
-
-static void kd(sc_json *j, const char *key, double v) {
-  sc_json_key(j, key);
-  sc_json_double(j, v);
-}
-
 static void report_ring(sc_json *j, const mesh_m *m) {
   uint32_t ok = 0, nmin = UINT32_MAX, nmax = 0, in_range = 0;
   uint64_t nsum = 0;
@@ -192,15 +182,15 @@ static void report_ring(sc_json *j, const mesh_m *m) {
     uint32_t lo = v->target / 2 < m->n - 1 ? v->target / 2 : m->n - 1;
     in_range += v->nnb >= lo && v->nnb <= 2 * v->target;
   }
-  kv(j, "members", m->n);
+  sim_kv(j, "members", m->n);
   sc_json_key(j, "neighbours");
   sc_json_obj_begin(j);
-  kv(j, "min", m->n ? nmin : 0);
-  kd(j, "mean", m->n ? (double)nsum / m->n : 0.0);
-  kv(j, "max", nmax);
-  kd(j, "in_target_range", m->n ? (double)in_range / m->n : 0.0);
+  sim_kv(j, "min", m->n ? nmin : 0);
+  sim_kd(j, "mean", m->n ? (double)nsum / m->n : 0.0);
+  sim_kv(j, "max", nmax);
+  sim_kd(j, "in_target_range", m->n ? (double)in_range / m->n : 0.0);
   sc_json_obj_end(j);
-  kd(j, "ring_nearest_ok", m->n ? (double)ok / m->n : 0.0);
+  sim_kd(j, "ring_nearest_ok", m->n ? (double)ok / m->n : 0.0);
 }
 
 static void report_estimate(sc_json *j, const mesh_m *m) {
@@ -212,9 +202,9 @@ static void report_estimate(sc_json *j, const mesh_m *m) {
   qsort(err, m->n, sizeof(*err), cmp_double);
   sc_json_key(j, "estimate_error");
   sc_json_obj_begin(j);
-  kd(j, "p50", m->n ? err[m->n / 2] : 0.0);
-  kd(j, "p90", m->n ? err[m->n * 9 / 10] : 0.0);
-  kd(j, "max", m->n ? err[m->n - 1] : 0.0);
+  sim_kd(j, "p50", m->n ? err[m->n / 2] : 0.0);
+  sim_kd(j, "p90", m->n ? err[m->n * 9 / 10] : 0.0);
+  sim_kd(j, "max", m->n ? err[m->n - 1] : 0.0);
   sc_json_obj_end(j);
   free(err);
 }
@@ -240,13 +230,13 @@ static void report_routing(sc_json *j, const sim *s, const mesh_m *m) {
   }
   sc_json_key(j, "routing");
   sc_json_obj_begin(j);
-  kv(j, "trials", m->n ? ROUTE_TRIALS : 0);
-  kd(j, "reached_nearest", m->n ? (double)found / ROUTE_TRIALS : 0.0);
-  kv(j, "hop_bound", bound);
-  kd(j, "within_bound", m->n ? (double)within / ROUTE_TRIALS : 0.0);
-  kv(j, "hops_p50", sim_hist_quantile(&hops, 0.5));
-  kv(j, "hops_p99", sim_hist_quantile(&hops, 0.99));
-  kv(j, "hops_max", hops.count ? hops.max : 0);
+  sim_kv(j, "trials", m->n ? ROUTE_TRIALS : 0);
+  sim_kd(j, "reached_nearest", m->n ? (double)found / ROUTE_TRIALS : 0.0);
+  sim_kv(j, "hop_bound", bound);
+  sim_kd(j, "within_bound", m->n ? (double)within / ROUTE_TRIALS : 0.0);
+  sim_kv(j, "hops_p50", sim_hist_quantile(&hops, 0.5));
+  sim_kv(j, "hops_p99", sim_hist_quantile(&hops, 0.99));
+  sim_kv(j, "hops_max", hops.count ? hops.max : 0);
   sc_json_obj_end(j);
 }
 
@@ -260,8 +250,8 @@ int sim_mesh_report(sc_json *j, const sim *s) {
     report_ring(j, &m);
     report_estimate(j, &m);
     report_routing(j, s, &m);
-    kv(j, "components", comps);
-    kv(j, "largest_component", largest);
+    sim_kv(j, "components", comps);
+    sim_kv(j, "largest_component", largest);
     sc_json_obj_end(j);
   }
   for (uint32_t k = 0; m.v != NULL && k < m.n; k++)

@@ -7,7 +7,10 @@
  * keeps its position as a unit vector, so the core delay of a pair is one
  * chord length and one asin: great-circle distance at the speed of light in
  * fibre, inflated because routes are not great circles. A latency matrix
- * gives sites instead; node i sits at site i % K.
+ * gives sites instead; node i sits at site i % K. The uniform placement
+ * keeps nothing per pair: the delay of {a, b} is a hash of the seed and the
+ * unordered pair, mapped onto [lo, hi], computed again on every datagram
+ * (no N x N table at 10,000 nodes).
  *
  * Randomness. The model owns one stream of the run's seed. sim_net_new
  * draws, node by node, the region and position (geography only) and the
@@ -31,6 +34,7 @@
 #include "sim_rng.h"
 
 #define NET_STREAM 0x6e65747700000001ULL /* the model's stream: "netw" 1 */
+#define PAIR_TAG 0x756e69666f726d31ULL   /* uniform pair delays: "uniform1" */
 #define EARTH_KM 6371.0
 #define FIBRE_KM_PER_MS 200.0 /* light in glass, about 2/3 c */
 /* Routes follow cables and peering points, not great circles. With the
@@ -80,6 +84,8 @@ struct sim_net {
   uint32_t n;
   int kind;
   uint64_t fixed;
+  uint64_t lo, hi;   /* uniform */
+  uint64_t pair_key; /* uniform: the seed, mixed */
   uint32_t nsites;
   uint64_t *matrix; /* nsites x nsites one-way delays, ns */
   char *site_names; /* nsites x SITE_NAME_LEN */
@@ -110,6 +116,14 @@ const char *sim_fate_name(int fate) {
   return names[fate];
 }
 
+/* splitmix64's finaliser: a bijective mix of 64 bits. */
+static uint64_t mix64(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -125,9 +139,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* floor(a * b / c), or the ceiling when |up|, saturating; c > 0. Exact
- * integers keep queue decisions identical on every run. */
-static uint64_t mul_div(uint64_t a, uint64_t b, uint64_t c, int up) {
+uint64_t sim_mul_div(uint64_t a, uint64_t b, uint64_t c, int up) {
 #if defined(__SIZEOF_INT128__)
   __extension__ typedef unsigned __int128 u128;
   u128 q = ((u128)a * b + (up ? c - 1 : 0)) / c;
@@ -333,12 +345,16 @@ static void place_geo(sim_node *nd, sim_rng *rng) {
 
 static int check_placement(const sim_placement *p, char *err, size_t errlen) {
   if (p->kind != SIM_PLACE_GEO && p->kind != SIM_PLACE_FIXED &&
-      p->kind != SIM_PLACE_MATRIX) {
+      p->kind != SIM_PLACE_MATRIX && p->kind != SIM_PLACE_UNIFORM) {
     set_err(err, errlen, "unknown placement kind %d", p->kind);
     return -1;
   }
   if (p->access_min > p->access_max) {
     set_err(err, errlen, "access delay: minimum above maximum");
+    return -1;
+  }
+  if (p->kind == SIM_PLACE_UNIFORM && p->lo > p->hi) {
+    set_err(err, errlen, "uniform placement: minimum above maximum");
     return -1;
   }
   return 0;
@@ -361,6 +377,9 @@ int sim_net_new(sim_net **pnet, uint32_t nnodes, const sim_placement *place,
   net->n = nnodes;
   net->kind = place->kind;
   net->fixed = place->fixed;
+  net->lo = place->lo;
+  net->hi = place->hi;
+  net->pair_key = mix64(seed ^ PAIR_TAG);
   sim_rng_seed(&net->rng, seed, NET_STREAM);
   if (place->kind == SIM_PLACE_MATRIX &&
       load_matrix(net, place->matrix_path, err, errlen) < 0) {
@@ -407,12 +426,27 @@ uint32_t sim_net_side(const sim_net *net, uint32_t node) {
   return net->node[node].side;
 }
 
+/* The uniform placement's delay between nodes |a| and |b|: the same for
+ * {a, b} as for {b, a}, uniform in [lo, hi] (multiply-high, no modulo
+ * bias worth the name), and a pure function of the seed and the pair. */
+static uint64_t pair_delay(const sim_net *net, uint32_t a, uint32_t b) {
+  uint64_t lo = a < b ? a : b, hi = a < b ? b : a;
+  uint64_t h = mix64(net->pair_key ^ (lo << 32 | hi));
+  uint64_t span = net->hi - net->lo;
+  if (span == UINT64_MAX)
+    return h;
+  return net->lo + sim_mul_div(h, span + 1, UINT64_MAX, 0) % (span + 1);
+}
+
 /* The delay between the places of |a| and |b|, without access delays. */
 static uint64_t core_delay(const sim_net *net, const sim_node *a,
                            const sim_node *b) {
   double dx, dy, dz, chord;
   if (net->kind == SIM_PLACE_FIXED)
     return net->fixed;
+  if (net->kind == SIM_PLACE_UNIFORM)
+    return pair_delay(net, (uint32_t)(a - net->node),
+                      (uint32_t)(b - net->node));
   if (net->kind == SIM_PLACE_MATRIX)
     return net->matrix[(size_t)a->place * net->nsites + b->place];
   dx = a->pos[0] - b->pos[0];
@@ -437,7 +471,7 @@ const char *sim_net_region(const sim_net *net, uint32_t node) {
     return regions[net->node[node].place].name;
   if (net->kind == SIM_PLACE_MATRIX)
     return net->site_names + (size_t)net->node[node].place * SITE_NAME_LEN;
-  return "fixed";
+  return net->kind == SIM_PLACE_UNIFORM ? "uniform" : "fixed";
 }
 
 /* A drop-tail FIFO of |limit| bytes served at |bps| (0: unlimited, no
@@ -451,12 +485,12 @@ static int queue_offer(uint64_t *free_at, uint64_t bps, uint64_t limit,
     return 0;
   }
   if (*free_at > now) {
-    backlog = mul_div(*free_at - now, bps, 8 * SIM_S, 0);
+    backlog = sim_mul_div(*free_at - now, bps, 8 * SIM_S, 0);
     start = *free_at;
   }
   if (len > limit || backlog > limit - len)
     return -1;
-  *done = *free_at = start + mul_div(len, 8 * SIM_S, bps, 1);
+  *done = *free_at = start + sim_mul_div(len, 8 * SIM_S, bps, 1);
   return 0;
 }
 

@@ -9,9 +9,9 @@
  *      plus a Gilbert-Elliott two-state chain (bursts), stepped once per
  *      datagram arriving at B;
  *   4. propagates for the one-way latency between A and B (the placement:
- *      a synthetic geography, a latency matrix, or a fixed delay; plus each
- *      end's access delay), plus B's jitter (uniform), plus B's reorder
- *      delay with B's reorder probability;
+ *      a synthetic geography, a latency matrix, a fixed delay or a delay
+ *      drawn per pair; plus each end's access delay), plus B's jitter
+ * (uniform), plus B's reorder delay with B's reorder probability;
  *   5. may arrive twice (B's duplicate probability, each copy with its own
  *      jitter) and may arrive with one bit flipped (B's corrupt
  *      probability);
@@ -66,6 +66,7 @@ enum sim_place_kind {
   SIM_PLACE_GEO = 0,    /* synthetic geography, the default */
   SIM_PLACE_FIXED = 1,  /* every pair |fixed| apart */
   SIM_PLACE_MATRIX = 2, /* sites from a latency matrix file */
+  SIM_PLACE_UNIFORM = 3 /* each pair uniform in [lo, hi], from the seed */
 };
 
 #define SIM_PATH_MAX 512
@@ -73,6 +74,7 @@ enum sim_place_kind {
 typedef struct sim_placement {
   int kind;                        /* enum sim_place_kind */
   uint64_t fixed;                  /* SIM_PLACE_FIXED: core one-way delay */
+  uint64_t lo, hi;                 /* SIM_PLACE_UNIFORM: lo <= hi */
   char matrix_path[SIM_PATH_MAX];  /* SIM_PLACE_MATRIX */
   uint64_t access_min, access_max; /* per-node access delay, uniform */
 } sim_placement;
@@ -143,13 +145,13 @@ uint32_t sim_net_side(const sim_net *net, uint32_t node);
  * without queueing, jitter or reordering: the physical limit of that path.
  * It is the access delays of both ends plus the core delay between their
  * places, with no special case for |a| == |b|: a node's latency to itself
- * is its access delay twice plus 0 (geography), |fixed| (fixed) or its
- * site's diagonal entry (matrix). */
+ * is its access delay twice plus 0 (geography), |fixed| (fixed), its
+ * site's diagonal entry (matrix) or its own pair's draw (uniform). */
 uint64_t sim_net_latency(const sim_net *net, uint32_t a, uint32_t b);
 
 /* sim_net_region returns the name of the region (geography), "site N"
- * (matrix) or "fixed" where |node| is placed. The string is static or owned
- * by |net|. */
+ * (matrix), "fixed" or "uniform" where |node| is placed. The string is static
+ * or owned by |net|. */
 const char *sim_net_region(const sim_net *net, uint32_t node);
 
 /* sim_net_send decides the fate of a datagram of |len| bytes sent from
@@ -163,6 +165,11 @@ void sim_net_send(sim_net *net, uint32_t src, uint32_t dst, size_t len,
  * and idle), or SIM_FATE_DOWN_QUEUE when it is dropped. */
 int sim_net_receive(sim_net *net, uint32_t dst, size_t len, uint64_t now,
                     uint64_t *done);
+
+/* sim_mul_div returns floor(|a| * |b| / |c|), or the ceiling when |up|,
+ * saturating at UINT64_MAX; |c| > 0. Exact integers keep every timing
+ * decision the same on every run. */
+uint64_t sim_mul_div(uint64_t a, uint64_t b, uint64_t c, int up);
 
 /* sim_net_get_stats returns the model's counters. */
 const sim_net_stats *sim_net_get_stats(const sim_net *net);

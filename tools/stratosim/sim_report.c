@@ -37,6 +37,8 @@ static const char *placement_name(int kind) {
     return "fixed";
   case SIM_PLACE_MATRIX:
     return "matrix";
+  case SIM_PLACE_UNIFORM:
+    return "uniform";
   default:
     return "geo";
   }
@@ -95,8 +97,18 @@ static void node_end_of(const sim *s, const sim_node *nd, node_end *out) {
   free(si);
 }
 
+void sim_kv(sc_json *j, const char *key, uint64_t v) {
+  sc_json_key(j, key);
+  sc_json_u64(j, v);
+}
+
+void sim_kd(sc_json *j, const char *key, double v) {
+  sc_json_key(j, key);
+  sc_json_double(j, v);
+}
+
 /* Durations in the report are milliseconds with microsecond decimals. */
-static void ms(sc_json *j, const char *key, uint64_t ns) {
+void sim_kms(sc_json *j, const char *key, uint64_t ns) {
   sc_json_key(j, key);
   sc_json_fixed3(j, ns / 1000);
 }
@@ -107,16 +119,11 @@ static void hist_json(sc_json *j, const char *key, const sim_hist *h) {
   sc_json_key(j, "count");
   sc_json_u64(j, h->count);
   double mean = sim_hist_mean(h);
-  ms(j, "mean", (uint64_t)mean);
-  ms(j, "p50", sim_hist_quantile(h, 0.50));
-  ms(j, "p99", sim_hist_quantile(h, 0.99));
-  ms(j, "max", h->count ? h->max : 0);
+  sim_kms(j, "mean", (uint64_t)mean);
+  sim_kms(j, "p50", sim_hist_quantile(h, 0.50));
+  sim_kms(j, "p99", sim_hist_quantile(h, 0.99));
+  sim_kms(j, "max", h->count ? h->max : 0);
   sc_json_obj_end(j);
-}
-
-static void kv(sc_json *j, const char *key, uint64_t v) {
-  sc_json_key(j, key);
-  sc_json_u64(j, v);
 }
 
 typedef struct totals {
@@ -158,13 +165,13 @@ static void report_scenario(sc_json *j, const sim *s) {
   const sim_config *c = s->cfg;
   sc_json_key(j, "scenario");
   sc_json_obj_begin(j);
-  kv(j, "seed", c->seed);
-  kv(j, "nodes", c->nodes);
-  ms(j, "duration_ms", c->duration);
+  sim_kv(j, "seed", c->seed);
+  sim_kv(j, "nodes", c->nodes);
+  sim_kms(j, "duration_ms", c->duration);
   sc_json_key(j, "placement");
   sc_json_str(j, placement_name(c->place.kind));
-  kv(j, "bootstrap_rules", c->nboot);
-  kv(j, "actions", c->nactions);
+  sim_kv(j, "bootstrap_rules", c->nboot);
+  sim_kv(j, "actions", c->nactions);
   sc_json_key(j, "crypto");
   sc_json_str(j, "real");
   sc_json_obj_end(j);
@@ -173,21 +180,21 @@ static void report_scenario(sc_json *j, const sim *s) {
 static void report_nodes(sc_json *j, const sim *s, const totals *t) {
   sc_json_key(j, "nodes");
   sc_json_obj_begin(j);
-  kv(j, "total", s->n);
-  kv(j, "joined", s->joins);
-  kv(j, "never_joined", t->idle_count);
-  kv(j, "up_at_end", t->up);
-  kv(j, "connected_at_end", t->connected);
-  kv(j, "never_connected", t->never);
-  kv(j, "crashes", s->crashes);
-  kv(j, "leaves", s->leaves);
-  kv(j, "restarts", s->restarts);
+  sim_kv(j, "total", s->n);
+  sim_kv(j, "joined", s->joins);
+  sim_kv(j, "never_joined", t->idle_count);
+  sim_kv(j, "up_at_end", t->up);
+  sim_kv(j, "connected_at_end", t->connected);
+  sim_kv(j, "never_connected", t->never);
+  sim_kv(j, "crashes", s->crashes);
+  sim_kv(j, "leaves", s->leaves);
+  sim_kv(j, "restarts", s->restarts);
   sc_json_key(j, "neighbours");
   sc_json_obj_begin(j);
-  kv(j, "min", t->nb_min);
+  sim_kv(j, "min", t->nb_min);
   sc_json_key(j, "mean");
   sc_json_double(j, t->up ? (double)t->nb_sum / (double)t->up : 0.0);
-  kv(j, "max", t->nb_max);
+  sim_kv(j, "max", t->nb_max);
   sc_json_obj_end(j);
   hist_json(j, "startup_ms", &s->startup);
   hist_json(j, "rejoin_ms", &s->rejoin);
@@ -197,29 +204,29 @@ static void report_nodes(sc_json *j, const sim *s, const totals *t) {
 static void report_sessions(sc_json *j, const sim *s, const totals *t) {
   sc_json_key(j, "sessions");
   sc_json_obj_begin(j);
-  kv(j, "handshakes_started", t->st.handshakes_started);
-  kv(j, "handshakes_completed", t->st.handshakes_completed);
-  kv(j, "handshakes_failed", t->st.handshakes_failed);
-  kv(j, "retries_sent", t->st.retries_sent);
-  kv(j, "timed_out", t->st.sessions_timed_out);
-  kv(j, "replaced", t->st.sessions_replaced);
-  kv(j, "path_migrations", t->st.path_migrations);
-  kv(j, "peer_up_events", s->peer_up);
-  kv(j, "peer_down_events", s->peer_down);
+  sim_kv(j, "handshakes_started", t->st.handshakes_started);
+  sim_kv(j, "handshakes_completed", t->st.handshakes_completed);
+  sim_kv(j, "handshakes_failed", t->st.handshakes_failed);
+  sim_kv(j, "retries_sent", t->st.retries_sent);
+  sim_kv(j, "timed_out", t->st.sessions_timed_out);
+  sim_kv(j, "replaced", t->st.sessions_replaced);
+  sim_kv(j, "path_migrations", t->st.path_migrations);
+  sim_kv(j, "peer_up_events", s->peer_up);
+  sim_kv(j, "peer_down_events", s->peer_down);
   static const char *why[8] = {"none",     "local",     "remote",   "idle",
                                "replaced", "handshake", "protocol", "self"};
   sc_json_key(j, "peer_down_by_reason");
   sc_json_obj_begin(j);
   for (int r = 0; r < 8; r++)
-    kv(j, why[r], s->down_reason[r]);
+    sim_kv(j, why[r], s->down_reason[r]);
   sc_json_obj_end(j);
-  kv(j, "peer_failed_events", s->peer_failed);
-  kv(j, "bootstrap_missing", t->boot_missing);
-  kv(j, "stale", t->stale);
+  sim_kv(j, "peer_failed_events", s->peer_failed);
+  sim_kv(j, "bootstrap_missing", t->boot_missing);
+  sim_kv(j, "stale", t->stale);
   sc_json_obj_end(j);
   sc_json_key(j, "failures");
   sc_json_obj_begin(j);
-  kv(j, "detections", s->detections);
+  sim_kv(j, "detections", s->detections);
   hist_json(j, "detection_ms", &s->detect);
   sc_json_obj_end(j);
 }
@@ -227,17 +234,17 @@ static void report_sessions(sc_json *j, const sim *s, const totals *t) {
 static void report_traffic(sc_json *j, const totals *t) {
   sc_json_key(j, "traffic");
   sc_json_obj_begin(j);
-  kv(j, "packets_sent", t->st.packets_sent);
-  kv(j, "bytes_sent", t->st.bytes_sent);
-  kv(j, "packets_received", t->st.packets_received);
-  kv(j, "bytes_received", t->st.bytes_received);
-  kv(j, "packets_lost", t->st.packets_lost);
-  kv(j, "packets_retransmitted", t->st.packets_retransmitted);
-  kv(j, "send_errors", t->st.send_errors);
+  sim_kv(j, "packets_sent", t->st.packets_sent);
+  sim_kv(j, "bytes_sent", t->st.bytes_sent);
+  sim_kv(j, "packets_received", t->st.packets_received);
+  sim_kv(j, "bytes_received", t->st.bytes_received);
+  sim_kv(j, "packets_lost", t->st.packets_lost);
+  sim_kv(j, "packets_retransmitted", t->st.packets_retransmitted);
+  sim_kv(j, "send_errors", t->st.send_errors);
   sc_json_key(j, "dropped");
   sc_json_obj_begin(j);
   for (int r = 0; r < SC_DROP_REASON_COUNT; r++)
-    kv(j, sc_drop_reason_name(r), t->st.dropped[r]);
+    sim_kv(j, sc_drop_reason_name(r), t->st.dropped[r]);
   sc_json_obj_end(j);
   sc_json_obj_end(j);
 }
@@ -246,21 +253,21 @@ static void report_network(sc_json *j, const sim *s) {
   const sim_net_stats *ns = sim_net_get_stats(s->net);
   sc_json_key(j, "network");
   sc_json_obj_begin(j);
-  kv(j, "datagrams", ns->sent);
-  kv(j, "bytes", ns->bytes_sent);
-  kv(j, "delivered", ns->delivered);
-  kv(j, "bytes_delivered", ns->bytes_delivered);
+  sim_kv(j, "datagrams", ns->sent);
+  sim_kv(j, "bytes", ns->bytes_sent);
+  sim_kv(j, "delivered", ns->delivered);
+  sim_kv(j, "bytes_delivered", ns->bytes_delivered);
   sc_json_key(j, "dropped");
   sc_json_obj_begin(j);
   for (int f = 1; f < SIM_FATE_COUNT; f++)
-    kv(j, sim_fate_name(f), ns->dropped[f]);
-  kv(j, "node_down", s->node_down);
-  kv(j, "no_route", s->no_route);
+    sim_kv(j, sim_fate_name(f), ns->dropped[f]);
+  sim_kv(j, "node_down", s->node_down);
+  sim_kv(j, "no_route", s->no_route);
   sc_json_obj_end(j);
-  kv(j, "in_flight_at_end", sim_in_flight(s));
-  kv(j, "duplicated", ns->duplicated);
-  kv(j, "corrupted", ns->corrupted);
-  kv(j, "reordered", ns->reordered);
+  sim_kv(j, "in_flight_at_end", sim_in_flight(s));
+  sim_kv(j, "duplicated", ns->duplicated);
+  sim_kv(j, "corrupted", ns->corrupted);
+  sim_kv(j, "reordered", ns->reordered);
   hist_json(j, "one_way_delay_ms", &s->owd);
   sc_json_obj_end(j);
 }
@@ -268,11 +275,11 @@ static void report_network(sc_json *j, const sim *s) {
 static void report_memory(sc_json *j, const sim *s, const totals *t) {
   sc_json_key(j, "memory");
   sc_json_obj_begin(j);
-  kv(j, "core_bytes_peak_total", s->mem_total_peak);
-  kv(j, "core_bytes_at_end", s->mem_total_now);
-  kv(j, "core_bytes_peak_per_node_mean", s->n ? t->mem_peak_sum / s->n : 0);
-  kv(j, "core_bytes_peak_per_node_max", t->mem_peak_max);
-  kv(j, "core_bytes_leaked", s->mem_leaked);
+  sim_kv(j, "core_bytes_peak_total", s->mem_total_peak);
+  sim_kv(j, "core_bytes_at_end", s->mem_total_now);
+  sim_kv(j, "core_bytes_peak_per_node_mean", s->n ? t->mem_peak_sum / s->n : 0);
+  sim_kv(j, "core_bytes_peak_per_node_max", t->mem_peak_max);
+  sim_kv(j, "core_bytes_leaked", s->mem_leaked);
   sc_json_obj_end(j);
 }
 
@@ -287,39 +294,40 @@ static void report_per_node(sc_json *j, const sim *s, const node_end *e) {
     for (int r = 0; r < SC_DROP_REASON_COUNT; r++)
       drops += e[i].st.dropped[r];
     sc_json_obj_begin(j);
-    kv(j, "node", i);
+    sim_kv(j, "node", i);
     sc_json_key(j, "addr");
     sc_json_str(j, sc_addr_format(&a, addr));
     sc_json_key(j, "region");
     sc_json_str(j, sim_net_region(s->net, i));
     sc_json_key(j, "state");
     sc_json_str(j, state_name(nd->state));
-    kv(j, "starts", nd->starts);
-    kv(j, "sessions", e[i].established);
+    sim_kv(j, "starts", nd->starts);
+    sim_kv(j, "sessions", e[i].established);
     sc_json_key(j, "startup_ms");
     if (nd->first_up_at == UINT64_MAX)
       sc_json_null(j);
     else
       sc_json_fixed3(j, (nd->first_up_at - nd->joined_at) / 1000);
-    kv(j, "handshakes_completed", e[i].st.handshakes_completed);
-    kv(j, "handshakes_failed", e[i].st.handshakes_failed);
-    kv(j, "bytes_sent", e[i].st.bytes_sent);
-    kv(j, "bytes_received", e[i].st.bytes_received);
-    kv(j, "packets_lost", e[i].st.packets_lost);
-    kv(j, "dropped", drops);
-    kv(j, "core_bytes_peak", nd->mem_peak);
+    sim_kv(j, "handshakes_completed", e[i].st.handshakes_completed);
+    sim_kv(j, "handshakes_failed", e[i].st.handshakes_failed);
+    sim_kv(j, "bytes_sent", e[i].st.bytes_sent);
+    sim_kv(j, "bytes_received", e[i].st.bytes_received);
+    sim_kv(j, "packets_lost", e[i].st.packets_lost);
+    sim_kv(j, "dropped", drops);
+    sim_kv(j, "core_bytes_peak", nd->mem_peak);
     sc_group_info gi;
     if (nd->core != NULL && sc_node_groups(nd->core, &gi, 1) > 0) {
-      kv(j, "group_neighbors", gi.neighbors);
-      kv(j, "group_target", gi.target);
-      kv(j, "group_estimate", gi.estimated_members);
-      kv(j, "group_members_known", gi.members_known);
+      sim_kv(j, "group_neighbors", gi.neighbors);
+      sim_kv(j, "group_target", gi.target);
+      sim_kv(j, "group_estimate", gi.estimated_members);
+      sim_kv(j, "group_members_known", gi.members_known);
       sc_neighbor_info nb[256];
       size_t cnt = sc_node_neighbors(nd->core, 0, nb, 256), acc = 0;
       for (size_t q = 0; q < cnt && q < 256; q++)
         acc += nb[q].reasons == SC_NB_ACCEPTED;
-      kv(j, "group_accepted_only", acc);
+      sim_kv(j, "group_accepted_only", acc);
     }
+    sim_stream_node_fields(j, s, i);
     sc_json_obj_end(j);
   }
   sc_json_arr_end(j);
@@ -336,16 +344,20 @@ int sim_report(sim *s, sc_textbuf *out) {
   sc_json j;
   sc_json_init(&j, out);
   sc_json_obj_begin(&j);
-  kv(&j, "stratosim_report", 1);
+  sim_kv(&j, "stratosim_report", 1);
   report_scenario(&j, s);
-  ms(&j, "virtual_time_ms", s->now);
-  kv(&j, "events", s->events);
+  sim_kms(&j, "virtual_time_ms", s->now);
+  sim_kv(&j, "events", s->events);
   report_nodes(&j, s, &t);
   report_sessions(&j, s, &t);
   report_traffic(&j, &t);
   report_network(&j, s);
   report_memory(&j, s, &t);
   if (s->cfg->ngroups > 0 && sim_mesh_report(&j, s) != 0) {
+    free(e);
+    return -1;
+  }
+  if (sim_stream_report(&j, s) != 0) {
     free(e);
     return -1;
   }
@@ -411,4 +423,5 @@ void sim_summary(sim *s, FILE *f, double wall) {
           wall > 0 ? (double)s->events / wall : 0.0, (double)rss_kib / 1024.0,
           (unsigned long long)s->mem_total_peak, cpu,
           s->n && s->now ? cpu * 1e6 / s->n / ((double)s->now / 1e9) : 0.0);
+  sim_stream_summary(s, f);
 }

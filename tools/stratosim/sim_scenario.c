@@ -409,7 +409,8 @@ static const struct clause {
 /* An action and how its words are read (read_args), one letter each:
  * S a node set; P a probability, T a time, R a link rate (each into the
  * next of v[0..3]); O the word "off" instead of what follows; C crash,
- * leave or stop; Q an event rate. After '[' each word is optional. */
+ * leave or stop; Q an event rate; X the stream's words, F forge's. After
+ * '[' each word is optional. */
 struct action_def {
   const char *kw;
   int verb, field;
@@ -439,6 +440,8 @@ static const struct action_def actions[] = {
     {"reorder", SIM_ACT_LINK, SIM_F_REORDER, "P[T", C_NODES, {0, 1e7}},
     {"duplicate", SIM_ACT_LINK, SIM_F_DUPLICATE, "P", C_NODES, {0}},
     {"corrupt", SIM_ACT_LINK, SIM_F_CORRUPT, "P", C_NODES, {0}},
+    {"stream", SIM_ACT_STREAM, 0, "X", 0, {0}},
+    {"forge", SIM_ACT_FORGE, 0, "F", 0, {0}},
 };
 
 static int clause_arg(struct parser *p, int bit, const char *w, sim_action *a) {
@@ -529,6 +532,89 @@ static int next_churn_kind(struct parser *p, sim_action *a) {
   return 0;
 }
 
+/* one_node makes |set| the single node |i|. */
+static int one_node(struct parser *p, sim_set *set, uint32_t i) {
+  free(set->r);
+  if ((set->r = malloc(sizeof(*set->r))) == NULL) {
+    return FAIL(p, "out of memory");
+  }
+  set->r[0].lo = set->r[0].hi = i;
+  set->n = 1;
+  return 0;
+}
+
+/* stream stop | stream [from NODE] rate BITRATE [size SIZE]
+ * [keyframe TIME] [name NAME]: the keywords in any order, each once. */
+static int read_stream(struct parser *p, sim_action *a) {
+  static const char *const kws[] = {"from", "rate", "size", "keyframe", "name"};
+  uint64_t from = 0;
+  unsigned seen = 0, k;
+  const char *w;
+  if (p->i < p->n && strcmp(p->w[p->i], "stop") == 0) {
+    p->i++;
+    a->verb = SIM_ACT_STREAM_STOP;
+    return 0;
+  }
+  a->keyframe = SIM_S;
+  memcpy(a->name, "live", sizeof("live"));
+  while (p->i < p->n) {
+    w = p->w[p->i++];
+    for (k = 0; k < SC_ARRAY_LEN(kws) && strcmp(w, kws[k]) != 0; k++) {
+    }
+    if (k == SC_ARRAY_LEN(kws)) {
+      return FAIL(p, "unexpected '%.64s'", w);
+    }
+    if (seen & (1u << k)) {
+      return FAIL(p, "'%s' repeats", w);
+    }
+    seen |= 1u << k;
+    if (k == 0) {
+      if ((w = need(p, "node")) == NULL ||
+          parse_uint(p, w, 0, UINT32_MAX - 1, &from) != 0) {
+        return -1;
+      }
+    } else if (k == 4) {
+      if ((w = need(p, "name")) == NULL) {
+        return -1;
+      }
+      if (strlen(w) > SIM_STREAM_NAME_MAX) {
+        return FAIL(p, "the name is longer than %d bytes", SIM_STREAM_NAME_MAX);
+      }
+      memcpy(a->name, w, strlen(w) + 1);
+    } else {
+      /* rate, size, keyframe */
+      const struct quantity *const qs[] = {&q_rate, &q_size, &q_time};
+      uint64_t *const outs[] = {&a->bps, &a->frag_size, &a->keyframe};
+      if (next_qty(p, qs[k - 1], outs[k - 1]) != 0) {
+        return -1;
+      }
+      if (*outs[k - 1] == 0) {
+        return FAIL(p, "the %s must be above 0", kws[k]);
+      }
+    }
+  }
+  if (!(seen & 2)) {
+    return FAIL(p, "missing rate");
+  }
+  return one_node(p, &a->set, (uint32_t)from);
+}
+
+/* forge SET [rate RATE] | forge SET off */
+static int read_forge(struct parser *p, sim_action *a) {
+  if (next_set(p, &a->set) != 0) {
+    return -1;
+  }
+  a->rate = SIM_FORGE_RATE;
+  if (p->i < p->n && strcmp(p->w[p->i], "off") == 0) {
+    p->i++;
+    a->rate = 0;
+  } else if (p->i < p->n && strcmp(p->w[p->i], "rate") == 0) {
+    p->i++;
+    return next_ratio(p, &q_per, &a->rate);
+  }
+  return 0;
+}
+
 /* read_args reads the words of action |d| into |a| (see action_def). */
 static int read_args(struct parser *p, sim_action *a,
                      const struct action_def *d) {
@@ -560,6 +646,10 @@ static int read_args(struct parser *p, sim_action *a,
       rc = next_churn_kind(p, a);
       done = a->verb == SIM_ACT_CHURN_STOP;
       allowed = done ? 0 : allowed;
+    } else if (*s == 'X') {
+      rc = read_stream(p, a);
+    } else if (*s == 'F') {
+      rc = read_forge(p, a);
     }
   }
   return rc != 0 ? rc : parse_clauses(p, a, allowed);
@@ -631,16 +721,24 @@ static int set_choice(struct parser *p, struct stage *st) {
   return w == NULL ? -1 : FAIL(p, "'%.64s' is not one of %s", w, words);
 }
 
-/* placement geo | placement fixed TIME | placement matrix PATH */
+/* placement geo | placement fixed TIME | placement matrix PATH |
+ * placement uniform MIN MAX */
 static int set_placement(struct parser *p, struct stage *st) {
   sim_placement *pl = &st->cfg.place;
-  const char *w = need(p, "geo, fixed or matrix");
+  const char *w = need(p, "geo, fixed or matrix (or uniform)");
   size_t len;
   if (w != NULL && strcmp(w, "geo") == 0) {
     pl->kind = SIM_PLACE_GEO;
   } else if (w != NULL && strcmp(w, "fixed") == 0) {
     pl->kind = SIM_PLACE_FIXED;
     return next_qty(p, &q_time, &pl->fixed);
+  } else if (w != NULL && strcmp(w, "uniform") == 0) {
+    pl->kind = SIM_PLACE_UNIFORM;
+    if (next_qty(p, &q_time, &pl->lo) != 0 ||
+        next_qty(p, &q_time, &pl->hi) != 0) {
+      return -1;
+    }
+    return pl->lo <= pl->hi ? 0 : FAIL(p, "the minimum is above the maximum");
   } else if (w != NULL && strcmp(w, "matrix") == 0) {
     if ((w = need(p, "matrix file")) == NULL) {
       return -1;
@@ -651,7 +749,10 @@ static int set_placement(struct parser *p, struct stage *st) {
     pl->kind = SIM_PLACE_MATRIX;
     memcpy(pl->matrix_path, w, len + 1);
   } else {
-    return w == NULL ? -1 : FAIL(p, "'%.64s' is not geo, fixed or matrix", w);
+    if (w == NULL) {
+      return -1;
+    }
+    return FAIL(p, "'%.64s' is not geo, fixed or matrix (or uniform)", w);
   }
   return 0;
 }
@@ -721,6 +822,14 @@ static const struct setting settings[] = {
     {"idle-timeout", set_number, FIELD(idle_timeout), 1, 0, 0},
     {"keepalive", set_number, FIELD(keepalive_interval), 1, 0, 0},
     {"handshake-timeout", set_number, FIELD(handshake_timeout), 1, 0, 0},
+    {"stream-window", set_number, FIELD(stream_window), 1, 0, 0},
+    {"relay-margin", set_number, FIELD(relay_margin), 1, 0, 0},
+    {"map-interval", set_number, FIELD(map_interval), 1, 0, 0},
+    {"manifest-interval", set_number, FIELD(manifest_interval), 1, 0, 0},
+    {"gap-timeout", set_number, FIELD(gap_timeout), 1, 0, 0},
+    {"push-peers", set_number, FIELD(push_peers), 0, 0, UINT32_MAX},
+    {"push-capacity", set_number, FIELD(push_capacity), 0, 0, UINT32_MAX},
+    {"deadline", set_number, FIELD(deadline), 1, 1, 0},
     {"log", set_choice, FIELD(log_level), 0, 0, 0},
     {"report", set_choice, FIELD(per_node), 0, 0, 0},
     {"bootstrap", set_bootstrap, 0, 0, 0, 0, 0},
@@ -935,6 +1044,7 @@ void sim_config_init(sim_config *c) {
   c->seed = 1;
   c->nodes = 10;
   c->duration = 60 * SIM_S;
+  c->deadline = 2 * SIM_S;
   sim_placement_default(&c->place);
   sim_link_default(&c->link);
   c->log_level = -1;
@@ -973,7 +1083,9 @@ static int check_set(const sim_config *c, const sim_set *set, const char *what,
 
 static int check_action(const sim_config *c, const sim_action *a, char *err,
                         size_t errlen) {
-  int verb = a->verb == SIM_ACT_CHURN_STOP ? SIM_ACT_CHURN : a->verb;
+  int verb = a->verb == SIM_ACT_CHURN_STOP    ? SIM_ACT_CHURN
+             : a->verb == SIM_ACT_STREAM_STOP ? SIM_ACT_STREAM
+                                              : a->verb;
   const char *name = NULL;
   char what[64];
   size_t k;
@@ -995,6 +1107,44 @@ static int check_action(const sim_config *c, const sim_action *a, char *err,
     return -1;
   }
   return check_set(c, &a->set, what, err, errlen);
+}
+
+const sim_action *sim_config_stream(const sim_config *c) {
+  size_t i;
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_STREAM) {
+      return &c->actions[i];
+    }
+  }
+  return NULL;
+}
+
+/* check_stream: one stream per run (its counters and its seqs are the
+ * report's), published in the first group, which must exist. */
+static int check_stream(const sim_config *c, char *err, size_t errlen) {
+  const sim_action *st = sim_config_stream(c);
+  size_t i;
+  if (st == NULL) {
+    return 0;
+  }
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_STREAM && &c->actions[i] != st) {
+      if (c->actions[i].line > 0) {
+        seterr(err, errlen, "line %d: stream: only one stream per run",
+               c->actions[i].line);
+      } else {
+        seterr(err, errlen, "command line: stream: only one stream per run");
+      }
+      return -1;
+    }
+  }
+  if (c->ngroups == 0) {
+    seterr(err, errlen,
+           "stream: needs a group statement (it is published in "
+           "the first group)");
+    return -1;
+  }
+  return 0;
 }
 
 /* merge_sort sorts |a| by time, keeping the order of equal times, with
@@ -1033,6 +1183,9 @@ int sim_config_finish(sim_config *c, char *err, size_t errlen) {
     if (check_action(c, &c->actions[i], err, errlen) != 0) {
       return -1;
     }
+  }
+  if (check_stream(c, err, errlen) != 0) {
+    return -1;
   }
   if (c->nactions < 2) {
     return 0;

@@ -44,15 +44,18 @@ uint32_t sim_set_count(const sim_set *set, uint32_t nnodes);
 uint32_t sim_set_nth(const sim_set *set, uint32_t nnodes, uint32_t k);
 
 enum sim_verb {
-  SIM_ACT_JOIN = 1,   /* |set| starts, spread evenly over [at, at + span) */
-  SIM_ACT_LEAVE,      /* |set| closes gracefully and goes away */
-  SIM_ACT_CRASH,      /* |set| vanishes without a word */
-  SIM_ACT_RESTART,    /* |set| (down) starts again; |history| */
-  SIM_ACT_PARTITION,  /* |set| moves to a new side of a partition */
-  SIM_ACT_HEAL,       /* every node back on one side */
-  SIM_ACT_LINK,       /* change link parameter |field| of |set| */
-  SIM_ACT_CHURN,      /* start a churn process (replaces a running one) */
-  SIM_ACT_CHURN_STOP, /* stop the churn process */
+  SIM_ACT_JOIN = 1,    /* |set| starts, spread evenly over [at, at + span) */
+  SIM_ACT_LEAVE,       /* |set| closes gracefully and goes away */
+  SIM_ACT_CRASH,       /* |set| vanishes without a word */
+  SIM_ACT_RESTART,     /* |set| (down) starts again; |history| */
+  SIM_ACT_PARTITION,   /* |set| moves to a new side of a partition */
+  SIM_ACT_HEAL,        /* every node back on one side */
+  SIM_ACT_LINK,        /* change link parameter |field| of |set| */
+  SIM_ACT_CHURN,       /* start a churn process (replaces a running one) */
+  SIM_ACT_CHURN_STOP,  /* stop the churn process */
+  SIM_ACT_STREAM,      /* the node of |set| starts publishing the stream */
+  SIM_ACT_STREAM_STOP, /* the stream ends */
+  SIM_ACT_FORGE,       /* |set| become forgers (|rate| > 0) or stop (0) */
 };
 
 /* Link parameters a SIM_ACT_LINK changes. */
@@ -73,6 +76,9 @@ enum sim_churn_kind {
   SIM_CHURN_LEAVE = 2,
 };
 
+#define SIM_STREAM_NAME_MAX 128 /* the core's limit */
+#define SIM_FORGE_RATE 20.0     /* forge SET: attacks a second by default */
+
 typedef struct sim_action {
   uint64_t at;       /* virtual time */
   int verb;          /* enum sim_verb */
@@ -84,7 +90,11 @@ typedef struct sim_action {
   int churn_kind;    /* SIM_ACT_CHURN: enum sim_churn_kind */
   double rate;       /* SIM_ACT_CHURN: events per second over the swarm */
   uint64_t downtime; /* SIM_ACT_CHURN: restart after this; 0 = never */
-  int line;          /* where it was written, for messages */
+  /* SIM_ACT_STREAM (|set| is its one publisher): bit rate, fragment
+   * payload size (0: the core's largest), keyframe interval, name. */
+  uint64_t bps, frag_size, keyframe;
+  char name[SIM_STREAM_NAME_MAX + 1];
+  int line; /* where it was written, for messages */
 } sim_action;
 
 /* `bootstrap SET from SET2`: each node of |set| connects to every node of
@@ -109,8 +119,12 @@ typedef struct sim_config {
   /* Core settings; 0 leaves the core's default. */
   uint32_t max_sessions, max_half_open, target_peers;
   uint64_t idle_timeout, keepalive_interval, handshake_timeout;
-  int log_level; /* -1 (default): no core logging; else enum sc_log_level */
-  int per_node;  /* the report includes the per-node table */
+  uint64_t stream_window, relay_margin, map_interval, manifest_interval;
+  uint64_t gap_timeout;
+  uint32_t push_peers, push_capacity;
+  uint64_t deadline; /* a fragment played later is late; default 2 s */
+  int log_level;     /* -1 (default): no core logging; else enum sc_log_level */
+  int per_node;      /* the report includes the per-node table */
   sim_bootstrap *boot;
   size_t nboot;
   /* Groups every node joins at every start (group specs, doc/protocol.md
@@ -144,9 +158,13 @@ int sim_config_load(sim_config *c, const char *path, char *err, size_t errlen);
 int sim_config_is_keyword(const char *word);
 
 /* sim_config_finish checks the whole (every node index below |nodes|,
- * every action before |duration|, ...) and sorts the actions by time.
+ * every action before |duration|, at most one stream and a group for it,
+ * ...) and sorts the actions by time.
  * Returns 0, or -1 with a message in |err|. */
 int sim_config_finish(sim_config *c, char *err, size_t errlen);
+
+/* sim_config_stream returns the scenario's stream statement, or NULL. */
+const sim_action *sim_config_stream(const sim_config *c);
 
 /* sim_link_apply applies a SIM_ACT_LINK action |a| to |l|. */
 void sim_link_apply(sim_link *l, const sim_action *a);

@@ -21,16 +21,6 @@
 #define MAX_BOOT_TARGETS 64
 #define MAX_SAME_INSTANT 50000000 /* events at one instant: a stuck core */
 
-enum ev_kind {
-  EV_ARRIVE = 1, /* ptr: a datagram reaching its receiver's downlink */
-  EV_DELIVER,    /* ptr: a datagram fully received */
-  EV_ACTION,     /* ptr: a scenario action */
-  EV_START,      /* node joins */
-  EV_RESTART,    /* node restarts without its peer history */
-  EV_RESTART_HISTORY,
-  EV_CHURN, /* node: the churn generation it belongs to */
-};
-
 typedef struct sim_pkt {
   uint64_t sent_at;
   uint32_t src, dst;
@@ -124,7 +114,7 @@ static void *mem_realloc(void *ptr, size_t size, void *user) {
 
 /* ---- scheduling ---------------------------------------------------------- */
 
-static void push(sim *s, uint64_t at, uint32_t kind, uint32_t node, void *ptr) {
+void sim_push(sim *s, uint64_t at, uint32_t kind, uint32_t node, void *ptr) {
   sim_event e = {.at = at, .kind = kind, .node = node, .ptr = ptr};
   if (sim_events_push(&s->ev, &e) != 0) {
     s->oom = 1;
@@ -135,9 +125,9 @@ static void push(sim *s, uint64_t at, uint32_t kind, uint32_t node, void *ptr) {
 
 static void node_gone(sim *s, sim_node *nd, int state);
 
-/* after_activity re-arms |nd|'s timer from its core and finishes a
+/* sim_after_activity re-arms |nd|'s timer from its core and finishes a
  * graceful leave once every CLOSE is out. */
-static void after_activity(sim *s, sim_node *nd) {
+void sim_after_activity(sim *s, sim_node *nd) {
   if (nd->core != NULL && nd->state == SIM_NODE_LEAVING &&
       sc_node_is_closed(nd->core)) {
     node_gone(s, nd, SIM_NODE_LEFT);
@@ -173,7 +163,7 @@ static int cb_send(void *user, const sc_addr *to, const uint8_t *data,
     memcpy(p->data, data, len);
     if (r.corrupt[c] != 0 && len > 0)
       p->data[(r.corrupt[c] / 8) % len] ^= (uint8_t)(1u << (r.corrupt[c] % 8));
-    push(s, r.at[c], EV_ARRIVE, dst, p);
+    sim_push(s, r.at[c], EV_ARRIVE, dst, p);
   }
   return 0;
 }
@@ -292,6 +282,20 @@ void sim_core_settings(const sim_config *c, sc_settings *st) {
     st->keepalive_interval = c->keepalive_interval;
   if (c->handshake_timeout)
     st->handshake_timeout = c->handshake_timeout;
+  if (c->stream_window)
+    st->stream_window = c->stream_window;
+  if (c->relay_margin)
+    st->relay_margin = c->relay_margin;
+  if (c->map_interval)
+    st->map_interval = c->map_interval;
+  if (c->push_peers)
+    st->push_peers = c->push_peers;
+  if (c->push_capacity)
+    st->push_capacity = c->push_capacity;
+  if (c->manifest_interval)
+    st->manifest_interval = c->manifest_interval;
+  if (c->gap_timeout)
+    st->gap_timeout = c->gap_timeout;
 }
 
 static void node_settings(const sim *s, uint32_t i, sc_settings *st) {
@@ -302,13 +306,16 @@ static void node_settings(const sim *s, uint32_t i, sc_settings *st) {
 }
 
 /* The scenario's core settings must be ones a core accepts (the keepalive
- * shorter than the idle timeout, ...): try them on a node of our own. */
-static int check_core_settings(sim *s, char *err, size_t errlen) {
+ * shorter than the idle timeout, ...): try them on a node of our own, which
+ * also tells the largest fragment (0 when memory ran out). */
+static int check_core_settings(sim *s, size_t *frag_max, char *err,
+                               size_t errlen) {
   sc_settings st;
   sc_node *probe = NULL;
   sc_callbacks cb = {.send = cb_send, .rand = cb_rand};
   node_settings(s, 0, &st);
   int rv = sc_node_new(&probe, &st, &cb, NULL, &s->nodes[0], 0);
+  *frag_max = rv == 0 ? sc_node_fragment_max(probe) : 0;
   if (rv != 0 && rv != SC_ERR_NOMEM) {
     snprintf(err, errlen, "the core refuses these settings: %s",
              sc_strerror(rv));
@@ -342,7 +349,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
   sc_callbacks cb = {.send = cb_send,
                      .rand = cb_rand,
                      .log = s->cfg->log_level >= 0 ? cb_log : NULL,
-                     .peer_event = cb_peer_event};
+                     .peer_event = cb_peer_event,
+                     .stream_data = s->stream ? sim_stream_on_play : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -369,13 +377,15 @@ static void node_start(sim *s, sim_node *nd, int history) {
   for (size_t g = 0; g < s->cfg->ngroups; g++)
     if (sc_node_join_group(nd->core, s->cfg->groups[g], s->now) == SC_ERR_NOMEM)
       s->oom = 1;
+  if (s->stream != NULL)
+    sim_stream_node_up(s, nd);
   for (unsigned k = 0; history && k < nd->nhistory; k++) {
     sc_known_peer kp = {.addr = sim_addr_of(nd->history[k]),
                         .score_permille = 1000};
     memcpy(kp.peer_id, s->nodes[nd->history[k]].peer_id, SC_PEER_ID_LEN);
     sc_node_remember(nd->core, &kp, s->now);
   }
-  after_activity(s, nd);
+  sim_after_activity(s, nd);
 }
 
 void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src) {
@@ -386,8 +396,28 @@ void sim_stats_add(sc_node_stats *dst, const sc_node_stats *src) {
     d[k] += c[k];
 }
 
+void sim_node_stats(const sim_node *nd, sc_node_stats *out) {
+  *out = nd->past;
+  if (nd->core != NULL) {
+    sc_node_stats cur;
+    sc_node_get_stats(nd->core, &cur);
+    sim_stats_add(out, &cur);
+  }
+}
+
+void sim_stats_sum(const sim *s, sc_node_stats *out) {
+  memset(out, 0, sizeof(*out));
+  for (uint32_t i = 0; i < s->n; i++) {
+    sc_node_stats st;
+    sim_node_stats(&s->nodes[i], &st);
+    sim_stats_add(out, &st);
+  }
+}
+
 static void node_gone(sim *s, sim_node *nd, int state) {
   sc_node_stats st;
+  if (s->stream != NULL)
+    sim_stream_node_down(s, nd);
   sc_node_get_stats(nd->core, &st);
   sim_stats_add(&nd->past, &st);
   sc_node_del(nd->core);
@@ -414,7 +444,7 @@ static void node_leave(sim *s, sim_node *nd) {
   s->leaves++;
   nd->state = SIM_NODE_LEAVING;
   sc_node_close(nd->core, s->now);
-  after_activity(s, nd);
+  sim_after_activity(s, nd);
 }
 
 /* ---- scenario actions ---------------------------------------------------- */
@@ -424,7 +454,7 @@ static void act_join(sim *s, const sim_action *a) {
   for (uint32_t k = 0; k < cnt; k++) {
     uint32_t i = sim_set_nth(&a->set, s->n, k);
     uint64_t at = s->now + (uint64_t)((double)a->span * k / cnt);
-    push(s, at, EV_START, i, NULL);
+    sim_push(s, at, EV_START, i, NULL);
   }
 }
 
@@ -445,13 +475,13 @@ static void act_churn_tick(sim *s) {
       else
         node_crash(s, &s->nodes[i]);
       if (a->downtime > 0)
-        push(s, s->now + a->downtime,
-             a->history ? EV_RESTART_HISTORY : EV_RESTART, i, NULL);
+        sim_push(s, s->now + a->downtime,
+                 a->history ? EV_RESTART_HISTORY : EV_RESTART, i, NULL);
       break;
     }
   }
-  push(s, s->now + sim_rng_exp(&s->rng, 1e9 / a->rate), EV_CHURN, s->churn_gen,
-       NULL);
+  sim_push(s, s->now + sim_rng_exp(&s->rng, 1e9 / a->rate), EV_CHURN,
+           s->churn_gen, NULL);
 }
 
 static void act_each(sim *s, const sim_action *a) {
@@ -493,8 +523,8 @@ static void act_run(sim *s, const sim_action *a) {
   case SIM_ACT_CHURN:
     s->churn = a;
     s->churn_gen++;
-    push(s, s->now + sim_rng_exp(&s->rng, 1e9 / a->rate), EV_CHURN,
-         s->churn_gen, NULL);
+    sim_push(s, s->now + sim_rng_exp(&s->rng, 1e9 / a->rate), EV_CHURN,
+             s->churn_gen, NULL);
     break;
   case SIM_ACT_CHURN_STOP:
     s->churn = NULL;
@@ -503,6 +533,12 @@ static void act_run(sim *s, const sim_action *a) {
   case SIM_ACT_PARTITION:
     s->next_side++;
     act_each(s, a);
+    break;
+  case SIM_ACT_STREAM:
+  case SIM_ACT_STREAM_STOP:
+  case SIM_ACT_FORGE:
+    if (s->stream != NULL) /* forgers without a stream have no target */
+      sim_stream_action(s, a);
     break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
@@ -532,7 +568,7 @@ static void deliver(sim *s, sim_pkt *p) {
   if (sc_node_recv(nd->core, p->data, p->len, &from, s->now) == SC_ERR_NOMEM)
     s->oom = 1;
   free(p);
-  after_activity(s, nd);
+  sim_after_activity(s, nd);
 }
 
 static void handle_event(sim *s, const sim_event *e) {
@@ -546,7 +582,7 @@ static void handle_event(sim *s, const sim_event *e) {
     } else if (done <= s->now) {
       deliver(s, p);
     } else {
-      push(s, done, EV_DELIVER, p->dst, p);
+      sim_push(s, done, EV_DELIVER, p->dst, p);
     }
     break;
   }
@@ -569,6 +605,12 @@ static void handle_event(sim *s, const sim_event *e) {
   case EV_CHURN:
     if (s->churn != NULL && e->node == s->churn_gen)
       act_churn_tick(s);
+    break;
+  case EV_FRAGMENT:
+  case EV_SAMPLE:
+  case EV_SPAN_END:
+  case EV_FORGE:
+    sim_stream_event(s, e);
     break;
   default:
     break;
@@ -606,7 +648,7 @@ int sim_run(sim *s, char *err, size_t errlen) {
       sim_node *nd = &s->nodes[tnode];
       if (sc_node_handle_expiry(nd->core, s->now) == SC_ERR_NOMEM)
         s->oom = 1;
-      after_activity(s, nd);
+      sim_after_activity(s, nd);
     }
     if (s->oom) {
       snprintf(err, errlen, "out of memory at t=%.9f s", (double)s->now / 1e9);
@@ -634,6 +676,7 @@ static int has_join(const sim_config *c) {
 }
 
 int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
+  size_t frag_max = 0;
   sim *s = calloc(1, sizeof(*s));
   if (s == NULL)
     goto oom;
@@ -668,16 +711,17 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
                        .calloc = mem_calloc,
                        .realloc = mem_realloc};
   }
-  if (s->n > 0 && check_core_settings(s, err, errlen) != 0) {
+  if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
+                   sim_stream_new(s, frag_max, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
   for (size_t k = 0; k < cfg->nactions; k++)
-    push(s, cfg->actions[k].at, EV_ACTION, 0, &cfg->actions[k]);
+    sim_push(s, cfg->actions[k].at, EV_ACTION, 0, &cfg->actions[k]);
   /* With no join statement everyone joins at once. */
   if (!has_join(cfg))
     for (uint32_t i = 0; i < s->n; i++)
-      push(s, 0, EV_START, i, NULL);
+      sim_push(s, 0, EV_START, i, NULL);
   if (s->oom)
     goto oom;
   *ps = s;
@@ -698,6 +742,7 @@ void sim_del(sim *s) {
   sim_events_free(&s->ev);
   for (uint32_t i = 0; s->nodes && i < s->n; i++)
     sc_node_del(s->nodes[i].core);
+  sim_stream_del(s->stream);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
