@@ -307,9 +307,9 @@ static void push_manifest(sc_node *node, mstream *st, const uint8_t *data,
                           size_t len, uint64_t first, uint32_t from,
                           uint64_t now) {
   size_t i;
-  uint16_t want = (st->roles & SC_STREAM_PUBLISHER)
-                      ? SC_PUSH_CLASSES
-                      : (uint16_t)(1u << CLASS(first));
+  uint16_t want = (uint16_t)((st->roles & SC_STREAM_PUBLISHER)
+                                 ? SC_PUSH_CLASSES
+                                 : 1u << CLASS(first));
   for (i = 0; i < st->np; i++) {
     mpeer *p = &st->p[i];
     if (!(p->granted & want) || p->sid == from || p->banned_until > now) {
