@@ -473,6 +473,20 @@ START_TEST(test_msg_round_trips) {
   ck_assert_int_eq(sc_stream_msg_read(&s2, buf, w.len - 1), SC_ERR_MALFORMED);
   s.name_len = 0;
   ck_assert_int_eq(sc_stream_msg_write(&w, &s), SC_ERR_INVALID_ARG);
+  /* A name length past the largest name is refused before any copy. */
+  {
+    uint8_t big[SC_GROUP_ID_LEN + SC_STREAM_KEY_LEN + 1 + 255];
+    memset(big, 'a', sizeof(big));
+    big[SC_GROUP_ID_LEN + SC_STREAM_KEY_LEN] = 200;
+    ck_assert_int_eq(sc_stream_msg_read(&s2, big, 64 + 1 + 200),
+                     SC_ERR_MALFORMED);
+    big[SC_GROUP_ID_LEN + SC_STREAM_KEY_LEN] = 129;
+    ck_assert_int_eq(sc_stream_msg_read(&s2, big, 64 + 1 + 129),
+                     SC_ERR_MALFORMED);
+    big[SC_GROUP_ID_LEN + SC_STREAM_KEY_LEN] = 128;
+    ck_assert_int_eq(sc_stream_msg_read(&s2, big, 64 + 1 + 128), 0);
+    ck_assert_uint_eq(strlen(s2.name), 128);
+  }
 }
 END_TEST
 

@@ -48,9 +48,12 @@ int sc_stream_msg_read(sc_stream_msg *m, const uint8_t *body, size_t len) {
   sc_rd r;
   uint8_t n;
   sc_rd_init(&r, body, len);
+  /* The length is checked before the name is copied: |m->name| holds
+   * SC_STREAM_NAME_MAX bytes and a NUL. */
   if (sc_rd_bytes(&r, m->group_id, SC_GROUP_ID_LEN) != 0 ||
       sc_rd_bytes(&r, m->key, SC_STREAM_KEY_LEN) != 0 ||
-      sc_rd_u8(&r, &n) != 0 || sc_rd_bytes(&r, (uint8_t *)m->name, n) != 0) {
+      sc_rd_u8(&r, &n) != 0 || n > SC_STREAM_NAME_MAX ||
+      sc_rd_bytes(&r, (uint8_t *)m->name, n) != 0) {
     return SC_ERR_MALFORMED;
   }
   m->name_len = n;
