@@ -98,12 +98,14 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
           p->refused_until = now + REFUSED_FOR;
         }
         want[i] = (uint16_t)(want[i] & ~(1u << c));
-      } else if (p->misses[c] > MISSES_MAX) {
+      } else if (p->misses[c] > MISSES_MAX && !moved) {
         /* It pushes, but too much of it has to be pulled: lossy or
-         * congested. Another takes the class. */
+         * congested. Another takes the class; one such move a review, as
+         * every move costs a burst of pulls and duplicates itself. */
         p->refused_until = now + LATE_FOR;
         want[i] = (uint16_t)(want[i] & ~(1u << c));
         st->st.class_moves++;
+        moved = 1;
       } else {
         pusher[c] = p;
       }
