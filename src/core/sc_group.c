@@ -137,19 +137,6 @@ static int parse_secret(sc_group_spec *g, token v) {
   return 0;
 }
 
-static int hex_nibble(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 /* Parses the value of publishers=: 1..8 comma-separated Ed25519 public
  * keys of 64 hex digits each, none twice; keeps them sorted. */
 static int parse_publishers(sc_group_spec *g, token v) {
@@ -158,16 +145,12 @@ static int parse_publishers(sc_group_spec *g, token v) {
     const char *comma = memchr(v.p + start, ',', v.len - start);
     size_t len = comma ? (size_t)(comma - v.p) - start : v.len - start;
     uint8_t key[KEY_LEN];
-    if (len != 2 * KEY_LEN || g->npublishers == SC_GROUP_PUBLISHERS_MAX) {
+    size_t got = 0;
+    if (len != 2 * KEY_LEN || g->npublishers == SC_GROUP_PUBLISHERS_MAX ||
+        sodium_hex2bin(key, sizeof(key), v.p + start, len, NULL, &got, NULL) !=
+            0 ||
+        got != KEY_LEN) {
       return SC_ERR_MALFORMED;
-    }
-    for (i = 0; i < KEY_LEN; i++) {
-      int hi = hex_nibble(v.p[start + 2 * i]);
-      int lo = hex_nibble(v.p[start + 2 * i + 1]);
-      if (hi < 0 || lo < 0) {
-        return SC_ERR_MALFORMED;
-      }
-      key[i] = (uint8_t)(hi << 4 | lo);
     }
     /* Insertion keeps them in ascending order; an equal one is a repeat. */
     for (i = 0; i < g->npublishers; i++) {
