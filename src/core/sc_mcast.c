@@ -32,16 +32,6 @@ mpeer *sc_mc_peer(mstream *st, uint32_t sid) {
   return NULL;
 }
 
-int sc_mc_is_linked(const sc_mgroup *g, uint32_t sid) {
-  size_t i;
-  for (i = 0; i < g->n; i++) {
-    if (g->m[i].sid == sid) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
 mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid) {
   mpeer *p;
   sc_session *s;
@@ -72,7 +62,7 @@ mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid) {
  * stream's group that sent something. NULL for anyone else. */
 static mpeer *peer_for(sc_node *node, mstream *st, uint32_t sid) {
   mpeer *p = sc_mc_peer(st, sid);
-  if (p == NULL && sc_mc_is_linked(st->g, sid)) {
+  if (p == NULL && sc_mesh_member_link(st->g, sid) != NULL) {
     p = sc_mc_peer_add(node, st, sid);
   }
   return p;
@@ -119,16 +109,6 @@ static mstream *stream_by_tag(const sc_node *node, uint64_t tag) {
     }
   }
   return found;
-}
-
-static sc_mgroup *group_by_id(const sc_node *node, const uint8_t *id) {
-  size_t i;
-  for (i = 0; i < node->mesh.ngroups; i++) {
-    if (memcmp(node->mesh.groups[i]->spec.id, id, SC_GROUP_ID_LEN) == 0) {
-      return node->mesh.groups[i];
-    }
-  }
-  return NULL;
 }
 
 static uint32_t new_handle(sc_node *node) {
@@ -307,9 +287,9 @@ static void push_manifest(sc_node *node, mstream *st, const uint8_t *data,
                           size_t len, uint64_t first, uint32_t from,
                           uint64_t now) {
   size_t i;
-  uint16_t want = (uint16_t)((st->roles & SC_STREAM_PUBLISHER)
-                                 ? SC_PUSH_CLASSES
-                                 : 1u << CLASS(first));
+  uint16_t want =
+      (uint16_t)((st->roles & SC_STREAM_PUBLISHER) ? SC_PUSH_CLASSES
+                                                   : 1u << CLASS(first));
   for (i = 0; i < st->np; i++) {
     mpeer *p = &st->p[i];
     if (!(p->granted & want) || p->sid == from || p->banned_until > now) {
@@ -732,8 +712,8 @@ static void on_stream_msg(sc_node *node, sc_session *s, const uint8_t *body,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  g = group_by_id(node, m.group_id);
-  if (g == NULL || !sc_mc_is_linked(g, s->local_sid) ||
+  g = sc_mesh_group(node, m.group_id);
+  if (g == NULL || sc_mesh_member_link(g, s->local_sid) == NULL ||
       !(g->spec.features & SC_GROUP_MULTICAST) ||
       !sc_group_may_publish(&g->spec, m.key) ||
       sc_stream_id(id, m.key, m.name, m.name_len) != 0) {
@@ -922,7 +902,7 @@ static int find_group(sc_node *node, const char *spec, sc_mgroup **g) {
   if (spec == NULL || sc_group_spec_parse(&gs, spec) != 0) {
     return SC_ERR_MALFORMED;
   }
-  *g = group_by_id(node, gs.id);
+  *g = sc_mesh_group(node, gs.id);
   if (*g == NULL) {
     return SC_ERR_NOT_FOUND;
   }

@@ -125,7 +125,6 @@ uint64_t sc_mc_jitter(sc_node *node, uint64_t base);
 /* A neighbour whose session is usable and who is not banned. */
 int sc_mc_peer_valid(const sc_node *node, const mpeer *p, uint64_t now);
 mpeer *sc_mc_peer(mstream *st, uint32_t sid);
-int sc_mc_is_linked(const sc_mgroup *g, uint32_t sid);
 mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid);
 void sc_mc_peer_remove(mstream *st, size_t i);
 /* Forgets that |t| was asked of |p|. */

@@ -79,7 +79,7 @@ static int addr_ok(const sc_addr *a) {
          memcmp(a->ip, zero, a->family == SC_AF_INET ? 4 : 16) != 0;
 }
 
-static sc_mgroup *group_by_id(const sc_node *node, const uint8_t *id) {
+sc_mgroup *sc_mesh_group(const sc_node *node, const uint8_t *id) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {
     if (memcmp(node->mesh.groups[i]->spec.id, id, SC_GROUP_ID_LEN) == 0) {
@@ -107,7 +107,7 @@ static sc_member *member_by_id(sc_mgroup *g, const uint8_t *peer_id) {
   return NULL;
 }
 
-static sc_member *member_by_sid(sc_mgroup *g, uint32_t sid) {
+sc_member *sc_mesh_member_link(sc_mgroup *g, uint32_t sid) {
   size_t i;
   for (i = 0; sid != 0 && i < g->n; i++) {
     if (g->m[i].sid == sid) {
@@ -399,7 +399,7 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  g = group_by_id(node, h.group_id);
+  g = sc_mesh_group(node, h.group_id);
   if (g == NULL || !s->has_peer_id) {
     return; /* not a group of ours: nothing to say */
   }
@@ -445,8 +445,8 @@ static void on_neighbor(sc_node *node, sc_session *s, const uint8_t *body,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  g = group_by_id(node, nb.group_id);
-  m = g ? member_by_sid(g, s->local_sid) : NULL;
+  g = sc_mesh_group(node, nb.group_id);
+  m = g ? sc_mesh_member_link(g, s->local_sid) : NULL;
   if (m != NULL && m->peer_chose != nb.chosen) {
     m->peer_chose = nb.chosen;
     g->dirty = 1;
@@ -608,7 +608,7 @@ static void on_members(sc_node *node, sc_session *s, const uint8_t *body,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  g = group_by_id(node, msg.group_id);
+  g = sc_mesh_group(node, msg.group_id);
   /* Only a proved member may tell us about members (§11.3.3). */
   l = g != NULL ? link_find(g, s->local_sid) : NULL;
   if (l == NULL) {
@@ -648,7 +648,7 @@ static void on_members_request(sc_node *node, sc_session *s,
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
   }
-  g = group_by_id(node, q.group_id);
+  g = sc_mesh_group(node, q.group_id);
   if (g != NULL && link_find(g, s->local_sid) != NULL) {
     sc_members_msg msg;
     build_report(g, &q.target, s->peer_id, now, &msg);
@@ -662,7 +662,7 @@ static void on_members_request(sc_node *node, sc_session *s,
 static int is_member_link(const sc_node *node, uint32_t sid) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {
-    if (member_by_sid(node->mesh.groups[i], sid) != NULL) {
+    if (sc_mesh_member_link(node->mesh.groups[i], sid) != NULL) {
       return 1;
     }
   }
@@ -1352,7 +1352,7 @@ int sc_node_join_group(sc_node *node, const char *spec, uint64_t now) {
   if (spec == NULL || sc_group_spec_parse(&gs, spec) != 0) {
     return SC_ERR_MALFORMED;
   }
-  if (group_by_id(node, gs.id) != NULL) {
+  if (sc_mesh_group(node, gs.id) != NULL) {
     return SC_ERR_STATE;
   }
   if (mh->ngroups == SC_MESH_MAX_GROUPS) {

@@ -89,6 +89,13 @@ typedef struct sc_mesh {
   int joined;          /* cached sc_mesh_is_joined */
 } sc_mesh;
 
+/* sc_mesh_group returns the joined group with ID |id|, or NULL. */
+sc_mgroup *sc_mesh_group(const sc_node *node, const uint8_t *id);
+
+/* sc_mesh_member_link returns the member of |g| whose member link is the
+ * session |sid| (a proved member, doc/protocol.md §11.2), or NULL. */
+sc_member *sc_mesh_member_link(sc_mgroup *g, uint32_t sid);
+
 /* Hooks the node calls. */
 void sc_mesh_free(sc_node *node);
 void sc_mesh_on_up(sc_node *node, struct sc_session *s, uint64_t now);

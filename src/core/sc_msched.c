@@ -37,7 +37,7 @@ void sc_mc_sync_peers(sc_node *node, mstream *st, uint64_t now) {
   for (i = st->np; i-- > 0;) {
     sc_session *s = sc_node_session(node, st->p[i].sid);
     if (s == NULL || !sc_session_is_usable(s) ||
-        !sc_mc_is_linked(g, st->p[i].sid)) {
+        sc_mesh_member_link(g, st->p[i].sid) == NULL) {
       sc_mc_peer_remove(st, i);
     } else if (s->rtt.has_sample) {
       st->p[i].rtt = s->rtt.smoothed;
