@@ -255,16 +255,14 @@ void sc_mc_announce(sc_node *node, mstream *st, mpeer *p, uint64_t now) {
   }
 }
 
-/* Pushes the authentic fragment |seq| to every neighbour that asked for
- * its class, except |from| (it came from there). */
+/* Pushes the encoded fragment |seq| (|len| bytes at |data|) to every
+ * neighbour that asked for its class, except |from| (it came from there;
+ * 0 for none). */
 static void push_fragment(sc_node *node, mstream *st, uint64_t seq,
-                          uint32_t from, uint64_t now) {
-  size_t i, len;
-  const uint8_t *data = sc_window_get(st->win, seq, &len);
+                          const uint8_t *data, size_t len, uint32_t from,
+                          uint64_t now) {
   unsigned bit = 1u << CLASS(seq);
-  if (data == NULL) {
-    return;
-  }
+  size_t i;
   for (i = 0; i < st->np; i++) {
     mpeer *p = &st->p[i];
     if (!(p->granted & bit) || p->sid == from || p->banned_until > now) {
@@ -369,8 +367,8 @@ static void on_authentic(sc_node *node, mstream *st, uint64_t seq,
     st->has_latency = 1;
     st->latency_max = SC_MAX(st->latency_max, lat);
   }
-  if (!(st->roles & SC_STREAM_PUBLISHER)) {
-    push_fragment(node, st, seq, from, now);
+  if (data != NULL && !(st->roles & SC_STREAM_PUBLISHER)) {
+    push_fragment(node, st, seq, data, len, from, now);
   }
   sc_mc_play_run(node, st, now);
 }
@@ -430,27 +428,6 @@ void sc_mc_close_block(sc_node *node, mstream *st, uint64_t now) {
   }
 }
 
-/* Sends a just-published fragment to the classes' subscribers at once:
- * they hold it until the manifest comes, which saves them a block's wait
- * per hop. */
-static void push_new(sc_node *node, mstream *st, const uint8_t *enc, size_t len,
-                     uint64_t seq, uint64_t now) {
-  unsigned bit = 1u << CLASS(seq);
-  size_t i;
-  for (i = 0; i < st->np; i++) {
-    mpeer *p = &st->p[i];
-    if (!(p->granted & bit) || p->banned_until > now) {
-      continue;
-    }
-    if (send_item(node, p->sid, SC_DG_FRAGMENT, enc, len, now) == 0) {
-      st->st.fragments_pushed_to_peers++;
-      st->st.bytes_pushed_to_peers += len;
-    } else {
-      st->st.push_drops++;
-    }
-  }
-}
-
 static int publish_fragment(sc_node *node, mstream *st, const uint8_t *data,
                             size_t len, int keyframe, uint64_t now) {
   uint8_t enc[SC_MAX_PACKET];
@@ -475,7 +452,9 @@ static int publish_fragment(sc_node *node, mstream *st, const uint8_t *data,
   st->st.fragments_from_source++;
   st->st.bytes_from_source += len;
   (void)sc_window_add_fragment(st->win, enc, w.len, 0, now);
-  push_new(node, st, enc, w.len, f.seq, now);
+  /* Pushed at once: the neighbours hold it until the manifest comes,
+   * which saves them a block's wait per hop. */
+  push_fragment(node, st, f.seq, enc, w.len, 0, now);
   if (st->blk.count == SC_STREAM_BLOCK) {
     sc_mc_close_block(node, st, now);
   }
