@@ -120,7 +120,7 @@ static int groups_fetch(const sc_node *node, struct group_list *l) {
   return 0;
 }
 
-static void json_hex(sc_json *j, const uint8_t *b, size_t len) {
+void sc_stats_json_hex(sc_json *j, const uint8_t *b, size_t len) {
   char hex[2 * 32 + 1];
   sc_json_str(j, sc_hex(hex, b, SC_MIN(len, (size_t)32)));
 }
@@ -157,9 +157,9 @@ static void json_group(sc_json *j, const sc_group_info *g, const char *name) {
     sc_json_null(j);
   }
   sc_json_key(j, "group_id");
-  json_hex(j, g->group_id, SC_GROUP_ID_BYTES);
+  sc_stats_json_hex(j, g->group_id, SC_GROUP_ID_BYTES);
   sc_json_key(j, "address");
-  json_hex(j, g->address, SC_GROUP_ADDR_BYTES);
+  sc_stats_json_hex(j, g->address, SC_GROUP_ADDR_BYTES);
   sc_json_key(j, "features");
   json_bit_names(j, g->features, feature_names, SC_ARRAY_LEN(feature_names));
   sc_json_key(j, "has_secret");
@@ -202,15 +202,15 @@ static void json_neighbor(sc_json *j, const uint8_t *group_id,
   char addr[SC_ADDR_STRLEN];
   sc_json_obj_begin(j);
   sc_json_key(j, "group_id");
-  json_hex(j, group_id, SC_GROUP_ID_BYTES);
+  sc_stats_json_hex(j, group_id, SC_GROUP_ID_BYTES);
   sc_json_key(j, "peer_id");
-  json_hex(j, nb->peer_id, SC_PEER_ID_LEN);
+  sc_stats_json_hex(j, nb->peer_id, SC_PEER_ID_LEN);
   sc_json_key(j, "address");
-  json_hex(j, nb->address, SC_GROUP_ADDR_BYTES);
+  sc_stats_json_hex(j, nb->address, SC_GROUP_ADDR_BYTES);
   sc_json_key(j, "addr");
   sc_json_str(j, sc_addr_format(&nb->addr, addr));
   sc_json_key(j, "distance");
-  json_hex(j, nb->distance, SC_GROUP_ADDR_BYTES);
+  sc_stats_json_hex(j, nb->distance, SC_GROUP_ADDR_BYTES);
   sc_json_key(j, "reasons");
   json_bit_names(j, nb->reasons, reason_names, SC_ARRAY_LEN(reason_names));
   /* Nanoseconds / 1000 = thousandths of a millisecond. */
@@ -275,7 +275,7 @@ static int history_row(void *arg, const sc_store_peer *p) {
   sc_json *j = &w->j;
   sc_json_obj_begin(j);
   sc_json_key(j, "peer_id");
-  json_hex(j, p->peer_id, SC_PEER_ID_LEN);
+  sc_stats_json_hex(j, p->peer_id, SC_PEER_ID_LEN);
   sc_json_key(j, "addr");
   if (p->addr.family == SC_AF_INET || p->addr.family == SC_AF_INET6) {
     char addr[SC_ADDR_STRLEN];

@@ -37,6 +37,10 @@ int sc_stats_answer_history(const sc_stats_view *v, sc_textbuf *out);
  * Returns 0 or -1 (out of memory). */
 int sc_stats_metrics_mesh(const sc_stats_view *v, sc_textbuf *out);
 
+/* From stats_mesh.c: |b| (|len| bytes, at most 32) as a JSON string of
+ * lower-case hex. */
+void sc_stats_json_hex(sc_json *j, const uint8_t *b, size_t len);
+
 /* From stats.c: "# HELP" and "# TYPE" lines for metric |name|. */
 void sc_stats_metric_head(sc_textbuf *b, const char *name, const char *type,
                           const char *help);

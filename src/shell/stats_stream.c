@@ -107,11 +107,6 @@ static int streams_fetch(const sc_node *node, struct stream_list *l) {
   return 0;
 }
 
-static void json_hex(sc_json *j, const uint8_t *b, size_t len) {
-  char hex[2 * 32 + 1];
-  sc_json_str(j, sc_hex(hex, b, SC_MIN(len, (size_t)32)));
-}
-
 /* A seq, or null for "none" (UINT64_MAX). */
 static void json_seq(sc_json *j, uint64_t seq) {
   if (seq == UINT64_MAX) {
@@ -127,11 +122,11 @@ static void json_stream(sc_json *j, const sc_stream_info *s) {
   sc_json_key(j, "name");
   sc_json_str(j, s->name);
   sc_json_key(j, "stream_id");
-  json_hex(j, s->stream_id, SC_STREAM_ID_LEN);
+  sc_stats_json_hex(j, s->stream_id, SC_STREAM_ID_LEN);
   sc_json_key(j, "publisher");
-  json_hex(j, s->key, SC_STREAM_KEY_LEN);
+  sc_stats_json_hex(j, s->key, SC_STREAM_KEY_LEN);
   sc_json_key(j, "group_id");
-  json_hex(j, s->group_id, SC_GROUP_ID_BYTES);
+  sc_stats_json_hex(j, s->group_id, SC_GROUP_ID_BYTES);
   sc_json_key(j, "roles");
   sc_json_arr_begin(j);
   if (s->roles & SC_STREAM_PUBLISHER) {
@@ -227,8 +222,8 @@ int sc_stats_metrics_stream(const sc_stats_view *v, sc_textbuf *out) {
                        "Smoothed delay from the publisher's timestamp to "
                        "arrival (meaningful when the clocks agree).");
   for (i = 0; i < l.n; i++) {
-    sc_stats_metric_u64(out, "stratocast_stream_latency_microseconds",
-                        "stream", stream_label(&l.items[i], label),
+    sc_stats_metric_u64(out, "stratocast_stream_latency_microseconds", "stream",
+                        stream_label(&l.items[i], label),
                         l.items[i].latency_us);
   }
   sc_stats_metric_head(out, "stratocast_stream_pushers", "gauge",
