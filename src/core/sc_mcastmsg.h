@@ -69,7 +69,7 @@ typedef struct sc_map_msg {
   uint8_t hops[SC_MC_CLASSES]; /* pushes from the source per class, 0 at
                                   the publisher, 255: not pushed */
   unsigned nbits;              /* 0..SC_MAP_BITS */
-  uint64_t bits;               /* bit i: holds top - 1 - i */
+  uint64_t bits; /* bit i: holds top - nbits + i (sc_window_map's order) */
 } sc_map_msg;
 
 /* PULL flags. */

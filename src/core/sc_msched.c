@@ -233,6 +233,7 @@ static uint8_t hops_of(const mstream *st, unsigned c) {
 static void send_map(sc_node *node, mstream *st, mpeer *p, uint64_t top,
                      uint64_t now) {
   uint8_t buf[64];
+  uint8_t bytes[SC_MAP_BITS / 8] = {0};
   sc_map_msg m;
   sc_wr w;
   unsigned i;
@@ -245,11 +246,10 @@ static void send_map(sc_node *node, mstream *st, mpeer *p, uint64_t top,
     m.hops[i] = hops_of(st, i);
   }
   m.nbits = (unsigned)SC_MIN(top, (uint64_t)SC_MAP_BITS);
+  (void)sc_window_map(st->win, top - m.nbits, bytes, m.nbits);
   m.bits = 0;
-  for (i = 0; i < m.nbits; i++) {
-    if (sc_window_has(st->win, top - 1 - i)) {
-      m.bits |= (uint64_t)1 << i;
-    }
+  for (i = 0; i < sizeof(bytes); i++) {
+    m.bits |= (uint64_t)bytes[i] << (8 * i);
   }
   sc_wr_init(&w, buf, sizeof(buf));
   if (sc_map_write(&w, &m) == 0 &&
@@ -286,7 +286,7 @@ static int map_shows(const mpeer *p, uint64_t seq, uint64_t now) {
     return 1;
   }
   return p->map_top - seq <= p->map_nbits &&
-         ((p->map_bits >> (p->map_top - 1 - seq)) & 1);
+         ((p->map_bits >> (seq - (p->map_top - p->map_nbits))) & 1);
 }
 
 static uint64_t pull_timeout(const mpeer *p) {

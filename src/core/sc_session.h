@@ -135,7 +135,6 @@ typedef struct sc_session {
   /* datagrams (§6.3.5) */
   sc_odgram *dg_head, *dg_tail;
   size_t dg_count;
-  uint64_t dg_sent, dg_expired;
 
   /* path validation (§6.5) */
   int path_pending;

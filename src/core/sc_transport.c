@@ -136,7 +136,6 @@ static void dgram_pop(sc_session *s) {
 static void dgrams_expire(sc_session *s, uint64_t now) {
   while (s->dg_head != NULL && now - s->dg_head->queued_at > SC_DGRAM_TTL) {
     dgram_pop(s);
-    s->dg_expired++;
     s->node->stats.dgrams_expired++;
   }
 }
@@ -717,7 +716,6 @@ static int write_eliciting(sc_session *s, sc_wr *w, int *stream) {
              sc_wr_left(w)) {
     sc_chunk_write(w, SC_CHUNK_DGRAM, s->dg_head->body, s->dg_head->len);
     *stream |= s->dg_head->is_stream;
-    s->dg_sent++;
     dgram_pop(s);
     wrote = 1;
   }

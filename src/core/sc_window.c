@@ -553,18 +553,6 @@ uint64_t sc_window_keyframe(const sc_window *w) {
              : UINT64_MAX;
 }
 
-uint64_t sc_window_pending_oldest(const sc_window *w, uint64_t *seq) {
-  uint64_t at = UINT64_MAX;
-  size_t i;
-  for (i = 0; i < w->npending; i++) {
-    if (w->pending[i]->at < at) {
-      at = w->pending[i]->at;
-      *seq = w->pending[i]->seq;
-    }
-  }
-  return at;
-}
-
 uint64_t sc_window_highest(const sc_window *w) {
   return w->frags.count > 0 ? w->frags.hi : UINT64_MAX;
 }

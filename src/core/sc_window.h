@@ -26,7 +26,7 @@
 #include "sc_stream.h"
 #include "stratocast.h"
 
-#define SC_WINDOW_SEQ_SPAN 65536 /* seqs a window may hold or await */
+#define SC_WINDOW_SEQ_SPAN 65536  /* seqs a window may hold or await */
 #define SC_WINDOW_PENDING_MAX 256 /* fragments awaiting their manifest */
 
 /* What became of a fragment or manifest handed to the window. */
@@ -90,11 +90,6 @@ int sc_window_has(const sc_window *w, uint64_t seq);
  * manifest. */
 int sc_window_pending(const sc_window *w, uint64_t seq);
 
-/* sc_window_pending_oldest returns when the longest-waiting pending
- * fragment arrived and stores its seq in |*seq|; UINT64_MAX when none
- * waits. */
-uint64_t sc_window_pending_oldest(const sc_window *w, uint64_t *seq);
-
 /* sc_window_arrival returns when the authentic |seq| became authentic
  * here, or UINT64_MAX. */
 uint64_t sc_window_arrival(const sc_window *w, uint64_t seq);
@@ -118,9 +113,9 @@ size_t sc_window_map(const sc_window *w, uint64_t from, uint8_t *out,
                      size_t nbits);
 
 typedef struct sc_window_stats {
-  uint64_t accepted, pending_released, duplicates, forged, stale,
-      malformed, pending_dropped;
-  uint64_t bytes_held;    /* payload and header bytes of authentic frags */
+  uint64_t accepted, pending_released, duplicates, forged, stale, malformed,
+      pending_dropped;
+  uint64_t bytes_held; /* payload and header bytes of authentic frags */
   uint64_t fragments_held;
   uint64_t pending; /* fragments awaiting their manifest */
 } sc_window_stats;
