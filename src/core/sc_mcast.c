@@ -728,7 +728,6 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
   size_t i;
   int others = 0, allowed;
   unsigned c, classes = 0;
-  (void)now;
   if (sc_push_read(&m, body, len) != 0) {
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;

@@ -69,6 +69,7 @@ typedef struct mpeer {
   uint64_t refused_until; /* stalled as a pusher: not asked again before */
   uint32_t misses[SC_MC_CLASSES]; /* its class seqs pulled since review */
   uint32_t outstanding;           /* pulls asked of it */
+  uint64_t tune_at;               /* a tune-in fetch asked of it, 0: never */
   uint64_t next_map, sent_top, sent_at;
   uint64_t banned_until;
   uint32_t offences, junk;

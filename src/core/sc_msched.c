@@ -300,7 +300,7 @@ typedef struct batch {
   sc_pull_msg m;
 } batch;
 
-static void batch_flush(sc_node *node, mstream *st, batch *b, uint64_t now) {
+static void batch_flush(sc_node *node, batch *b, uint64_t now) {
   uint8_t buf[64];
   sc_wr w;
   if (b->p == NULL || b->m.nbits == 0) {
@@ -310,7 +310,6 @@ static void batch_flush(sc_node *node, mstream *st, batch *b, uint64_t now) {
   if (sc_pull_write(&w, &b->m) == 0) {
     (void)sc_mc_dg_send(node, b->p->sid, buf, w.len, 0, now);
   }
-  (void)st;
   b->m.nbits = 0;
   b->m.bits = 0;
 }
@@ -325,11 +324,11 @@ static void batch_add(sc_node *node, mstream *st, batch *bs, size_t *nb,
     }
   }
   if (b != NULL && seq - b->m.first >= SC_PULL_BITS) {
-    batch_flush(node, st, b, now);
+    batch_flush(node, b, now);
   }
   if (b == NULL) {
     if (*nb == 8) {
-      batch_flush(node, st, &bs[0], now);
+      batch_flush(node, &bs[0], now);
       b = &bs[0];
     } else {
       b = &bs[(*nb)++];
@@ -414,17 +413,19 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
   size_t nb = 0, i, n = 0;
   uint64_t seq, top = st->known_top;
   if (st->start == NONE) {
-    /* Not tuned in: fetch the top of each fresh map, once a round. */
+    /* Not tuned in: fetch the top of each fresh map, again if no answer
+     * came within a pull timeout. */
     for (i = 0; i < st->np && nb < 8; i++) {
       mpeer *p = &st->p[i];
       if (p->map_top != NONE && now - p->map_at < MAP_FRESH &&
-          sc_mc_peer_valid(node, p, now) && p->outstanding == 0) {
+          sc_mc_peer_valid(node, p, now) &&
+          (p->tune_at == 0 || now - p->tune_at >= pull_timeout(p))) {
         batch_add(node, st, bs, &nb, p, p->map_top, SC_PULL_MANIFESTS, now);
-        p->outstanding = 1; /* cleared by the next review's sync */
+        p->tune_at = now;
       }
     }
     for (i = 0; i < nb; i++) {
-      batch_flush(node, st, &bs[i], now);
+      batch_flush(node, &bs[i], now);
     }
     return;
   }
@@ -498,7 +499,7 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
     st->st.fragments_requested_from_peers++;
   }
   for (i = 0; i < nb; i++) {
-    batch_flush(node, st, &bs[i], now);
+    batch_flush(node, &bs[i], now);
   }
 }
 
@@ -510,11 +511,6 @@ void sc_mc_tick(sc_node *node, mstream *st, uint64_t now) {
   if (now >= st->next_review) {
     size_t i;
     sc_mc_sync_peers(node, st, now);
-    if (st->start == NONE) {
-      for (i = 0; i < st->np; i++) {
-        st->p[i].outstanding = 0; /* the tune-in fetches of pulls() */
-      }
-    }
     for (i = 0; i < st->np; i++) {
       st->p[i].junk /= 2;
     }
