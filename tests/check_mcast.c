@@ -83,7 +83,6 @@ static void setup(void) {
 
 static void teardown(void) { tn_del(net); }
 
-
 /* |n| nodes in one /24 each, all in GROUP, everyone connected to node 0. */
 static void swarm(int n, const char *spec) {
   int i;
@@ -239,8 +238,7 @@ START_TEST(test_pause_resume) {
   ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
                    0);
   for (i = 1; i < 4; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net),
-                                  &ph),
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
                      0);
   }
   publish(h, 200);
@@ -329,6 +327,48 @@ START_TEST(test_forger) {
   ck_assert_uint_gt(banned, 0);
   /* The forger lost every push role it had. */
   ck_assert_uint_eq(stream_of(2).children, 0);
+}
+END_TEST
+
+/* Two keys publish one name: a node relays both and plays the one whose
+ * key it asked for (--publisher). */
+START_TEST(test_publisher_choice) {
+  uint8_t pk2[32], sk2[64], buf[256];
+  uint32_t h0, h1, ph;
+  sc_stream_info si[4];
+  size_t n, k, playing = 0;
+  int i;
+  crypto_sign_keypair(pk2, sk2);
+  swarm(3, GROUP);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h0),
+                   0);
+  ck_assert_int_eq(sc_node_publish(nd(1), GROUP, "live", sk2, tn_now(net), &h1),
+                   0);
+  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", pk2, tn_now(net), &ph),
+                   0);
+  memset(buf, 7, sizeof(buf));
+  for (i = 0; i < 200; i++) {
+    ck_assert_int_eq(sc_node_publish_fragment(nd(0), h0, buf, sizeof(buf),
+                                              i % 10 == 0, tn_now(net)),
+                     0);
+    ck_assert_int_eq(sc_node_publish_fragment(nd(1), h1, buf, sizeof(buf),
+                                              i % 10 == 0, tn_now(net)),
+                     0);
+    tn_run(net, 10 * SC_MS);
+  }
+  tn_run(net, 1 * SC_SEC);
+  n = sc_node_streams(nd(2), si, 4);
+  ck_assert_uint_eq(n, 2); /* it relays both */
+  for (k = 0; k < n; k++) {
+    if (si[k].roles & SC_STREAM_PLAYING) {
+      playing++;
+      ck_assert_mem_eq(si[k].key, pk2, 32);
+      ck_assert_uint_gt(si[k].stats.fragments_played, 100);
+    } else {
+      ck_assert_uint_eq(si[k].stats.fragments_played, 0);
+    }
+  }
+  ck_assert_uint_eq(playing, 1);
 }
 END_TEST
 
@@ -532,6 +572,7 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_pause_resume);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);
+  tcase_add_test(tc, test_publisher_choice);
   tcase_add_test(tc, test_api_errors);
   suite_add_tcase(s, tc);
   tc = tcase_create("messages");
