@@ -259,6 +259,35 @@ START_TEST(test_loss_keeps_twice_bdp) {
 }
 END_TEST
 
+/* Light loss on a session that carries little keeps the initial window;
+ * heavy loss does not. */
+START_TEST(test_light_loss_keeps_initial_window) {
+  uint64_t t = 0;
+  int i;
+  for (i = 0; i < 8; i++) {
+    t = round_trip(6, 100 * SC_MS, t); /* 7200 bytes per 100 ms round */
+  }
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  send_n(1, t);
+  sc_cc_on_lost(&cc, MSS, t, t + 1);
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  ck_assert_uint_eq(cc.ssthresh, 14720);
+  /* Above the initial window it halves down to it, not below. */
+  cc.cwnd = 20000;
+  t += 200 * SC_MS;
+  send_n(1, t);
+  sc_cc_on_lost(&cc, MSS, t, t + 1);
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  /* Heavy loss: a fifth of the recent bytes lost. */
+  for (i = 0; i < 4; i++) {
+    t += 200 * SC_MS;
+    send_n(1, t);
+    sc_cc_on_lost(&cc, MSS, t, t + 1);
+  }
+  ck_assert_uint_lt(cc.cwnd, 14720);
+}
+END_TEST
+
 /* RFC 9002 §7.8: a sender that keeps less than half its window in flight
  * (a stream at a steady rate) does not grow the window, in slow start or
  * after it; one that fills it does. */
@@ -307,14 +336,16 @@ END_TEST
 
 /* ---- delay response ----------------------------------------------------- */
 
-/* One slow-start round at |base| RTT, then a loss: congestion avoidance
- * with cwnd = ssthresh = 26720 / 2 = 13360. Returns the time. */
+/* One slow-start round at |base| RTT, then a loss, which (light) keeps
+ * the initial window; the tests below start congestion avoidance from
+ * cwnd = ssthresh = 13360. Returns the time. */
 static uint64_t enter_ca(uint64_t base) {
   uint64_t t = round_trip(10, base, 0);
   send_n(1, t);
   sc_cc_on_lost(&cc, MSS, t, t + base);
-  ck_assert_uint_eq(cc.cwnd, 13360);
-  ck_assert_uint_eq(cc.ssthresh, 13360);
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  ck_assert_uint_eq(cc.ssthresh, 14720);
+  cc.cwnd = cc.ssthresh = 13360;
   return t + base + 1;
 }
 
@@ -375,7 +406,7 @@ START_TEST(test_no_delay_response_in_recovery) {
   round_trip(10, 100 * SC_MS, 0);
   send_n(10, 100 * SC_MS); /* pn 10..19 */
   sc_cc_on_lost(&cc, MSS, 100 * SC_MS, 250 * SC_MS);
-  ck_assert_uint_eq(cc.cwnd, 13360);
+  ck_assert_uint_eq(cc.cwnd, 14720);
   /* pn 11.. open a new round with 200 ms of queue, but they were sent
    * before recovery began. */
   for (i = 11; i < 20; i++) {
@@ -383,8 +414,8 @@ START_TEST(test_no_delay_response_in_recovery) {
   }
   ck_assert_uint_eq(cc.round_samples, 9);
   ck_assert_uint_eq(cc.round_min_rtt, 300 * SC_MS);
-  ck_assert_uint_eq(cc.cwnd, 13360);
-  ck_assert_uint_eq(cc.ssthresh, 13360);
+  ck_assert_uint_eq(cc.cwnd, 14720);
+  ck_assert_uint_eq(cc.ssthresh, 14720);
 }
 END_TEST
 
@@ -396,8 +427,9 @@ START_TEST(test_pacing_rate) {
   /* slow start: 14720 * 2 / 0.1 s */
   ck_assert_uint_eq(sc_cc_pacing_rate(&cc, &rtt), 294400);
   sc_cc_on_lost(&cc, 0, 0, 0);
-  /* congestion avoidance: 7360 * 1.25 / 0.1 s */
-  ck_assert_uint_eq(sc_cc_pacing_rate(&cc, &rtt), 92000);
+  /* congestion avoidance (a light loss keeps the initial window):
+   * 14720 * 1.25 / 0.1 s */
+  ck_assert_uint_eq(sc_cc_pacing_rate(&cc, &rtt), 184000);
   /* Products beyond 64 bits. */
   cc.cwnd = UINT64_C(1000000000000);
   cc.ssthresh = UINT64_MAX;
@@ -501,6 +533,7 @@ static Suite *cc_suite(void) {
   tcase_add_test(tc, test_hystart_initial_slow_start_only);
   tcase_add_test(tc, test_app_limited_no_growth);
   tcase_add_test(tc, test_loss_keeps_twice_bdp);
+  tcase_add_test(tc, test_light_loss_keeps_initial_window);
   tcase_add_loop_test(tc, test_hystart_eta_clamp, 0,
                       (int)(sizeof(eta_cases) / sizeof(eta_cases[0])));
   suite_add_tcase(s, tc);

@@ -95,6 +95,10 @@ static uint64_t sat_sub(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
 
 static uint64_t min_window(const sc_cc *cc) { return 2 * cc->mss; }
 
+static uint64_t initial_window(const sc_cc *cc) {
+  return SC_MAX(BURST_PACKETS * cc->mss, (uint64_t)INITIAL_WINDOW_FLOOR);
+}
+
 static int is_slow_start(const sc_cc *cc) { return cc->cwnd < cc->ssthresh; }
 
 /* RFC 9002 §7.3.2: packets sent before the recovery period began do not
@@ -106,7 +110,7 @@ static int is_in_recovery(const sc_cc *cc, uint64_t sent_time) {
 void sc_cc_init(sc_cc *cc, size_t mss, uint64_t now) {
   memset(cc, 0, sizeof(*cc));
   cc->mss = mss;
-  cc->cwnd = SC_MAX(BURST_PACKETS * cc->mss, (uint64_t)INITIAL_WINDOW_FLOOR);
+  cc->cwnd = initial_window(cc);
   cc->round_cwnd = cc->cwnd;
   cc->ssthresh = UINT64_MAX;
   cc->round_min_rtt = UINT64_MAX;
@@ -251,18 +255,20 @@ void sc_cc_on_lost(sc_cc *cc, size_t bytes, uint64_t sent_time, uint64_t now) {
   if (is_in_recovery(cc, sent_time)) {
     return;
   }
-  /* RFC 9002 §7.3.2: one reduction per recovery period; not below twice
-   * the delivered bandwidth-delay product (see sc_cc.h). */
+  /* RFC 9002 §7.3.2: one reduction per recovery period; under light loss
+   * not below twice the delivered bandwidth-delay product, nor below the
+   * initial window (see sc_cc.h). */
   cc->has_recovery = 1;
   cc->recovery_start = now;
   {
     int rem;
-    uint64_t bdp = mul_div(max_rate(cc), cc->min_rtt, SC_SEC, &rem);
+    uint64_t floor = SC_MAX(
+        2 * mul_div(max_rate(cc), cc->min_rtt, SC_SEC, &rem), initial_window(cc));
     if (5 * cc->lost_acc > cc->lost_acc + cc->acked_acc) {
-      bdp = 0; /* heavy loss: no floor */
+      floor = 0; /* heavy loss: no floor */
     }
     cc->ssthresh =
-        SC_MAX(SC_MAX(cc->cwnd / 2, min_window(cc)), SC_MIN(2 * bdp, cc->cwnd));
+        SC_MAX(SC_MAX(cc->cwnd / 2, min_window(cc)), SC_MIN(floor, cc->cwnd));
   }
   cc->cwnd = cc->ssthresh;
   cc->ca_bytes_acked = 0;

@@ -17,6 +17,11 @@
  * lossy path. Congestion shows as delay, which the delay response below
  * answers without that floor, or as heavy loss: above 20% of the bytes of
  * the last rounds (acked and lost, halved each round) there is no floor.
+ * Under light loss the window also stays at least the initial window: a
+ * session that carries little for a while (a relay's session that sends
+ * only maps until it is asked to push) would otherwise be halved to 2
+ * packets by a few random losses, and then need many round trips to carry
+ * a stream again just when it is asked to.
  *
  * The window grows only while the sender uses at least half of the window
  * it had when the round began (the most in flight over this round or the
