@@ -297,7 +297,8 @@ START_TEST(test_forger) {
       buf[0] = SC_DG_FRAGMENT;
       sc_wr_init(&w, buf + 1, sizeof(buf) - 1);
       ck_assert_int_eq(sc_frag_write(&w, &f), 0);
-      (void)sc_session_send_dgram(s, buf, w.len + 1, 1, tn_now(net));
+      (void)sc_session_send_dgram(s, buf, w.len + 1, SC_DGRAM_STREAM,
+                                  tn_now(net));
       /* And a manifest for it under the forger's key. */
       memset(&m, 0, sizeof(m));
       memcpy(m.stream_id, si.stream_id, SC_STREAM_ID_LEN);
@@ -308,7 +309,8 @@ START_TEST(test_forger) {
       buf[0] = SC_DG_MANIFEST;
       sc_wr_init(&w, buf + 1, sizeof(buf) - 1);
       ck_assert_int_eq(sc_manifest_write(&w, &m), 0);
-      (void)sc_session_send_dgram(s, buf, w.len + 1, 1, tn_now(net));
+      (void)sc_session_send_dgram(s, buf, w.len + 1, SC_DGRAM_STREAM,
+                                  tn_now(net));
     }
     publish(h, 10);
   }

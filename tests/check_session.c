@@ -338,7 +338,8 @@ START_TEST(test_reliable_messages) {
 END_TEST
 
 /* Datagrams: the size limit, the queue bound, expiry of what could not
- * leave, and lazy acknowledgement (doc/protocol.md §6.3.5, §7.1). */
+ * leave, lazy acknowledgement and quiet datagrams (doc/protocol.md §6.3.5,
+ * §7.1). */
 START_TEST(test_datagrams) {
   tn *net = tn_new(13);
   int a = tn_add(net, NULL, NULL, NULL);
@@ -377,6 +378,21 @@ START_TEST(test_datagrams) {
   ck_assert_uint_le(sb->packets_sent - tx0, 20);
   ck_assert_uint_ge(tn_stats(net, a).stream_packets_sent, 100);
   ck_assert_uint_eq(sa->cc.bytes_in_flight, 0);
+  /* Quiet datagrams: they all arrive, none is in flight, and the receiver
+   * sends no ACK for them. */
+  rx0 = sb->packets_received;
+  tx0 = sb->packets_sent;
+  for (i = 0; i < 100; i++) {
+    ck_assert_int_eq(
+        sc_session_send_dgram(sa, body, 60, SC_DGRAM_QUIET, tn_now(net)), 0);
+    sc_node_refresh_expiry(tn_get(net, a)->node);
+    tn_run(net, 1 * SC_MS);
+    ck_assert_uint_eq(sa->cc.bytes_in_flight, 0);
+    tn_run(net, 9 * SC_MS);
+  }
+  tn_run(net, 200 * SC_MS);
+  ck_assert_uint_eq(sb->packets_received - rx0, 100);
+  ck_assert_uint_le(sb->packets_sent - tx0, 2);
   /* With the peer gone nothing is acknowledged: the window fills, then the
    * queue; what waits longer than 1 s is dropped, and counted. */
   tn_crash(net, b);

@@ -192,12 +192,12 @@ void sc_mcast_free(sc_node *node) {
  */
 
 int sc_mc_dg_send(sc_node *node, uint32_t sid, const uint8_t *buf, size_t len,
-                  int stream, uint64_t now) {
+                  unsigned flags, uint64_t now) {
   sc_session *s = sc_node_session(node, sid);
   if (s == NULL || !sc_session_is_usable(s)) {
     return SC_ERR_STATE;
   }
-  return sc_session_send_dgram(s, buf, len, stream, now);
+  return sc_session_send_dgram(s, buf, len, flags, now);
 }
 
 /* Sends a stored item (fragment or manifest) with its kind byte. */
@@ -209,7 +209,7 @@ static int send_item(sc_node *node, uint32_t sid, uint8_t kind,
   }
   buf[0] = kind;
   memcpy(buf + 1, data, len);
-  return sc_mc_dg_send(node, sid, buf, len + 1, 1, now);
+  return sc_mc_dg_send(node, sid, buf, len + 1, SC_DGRAM_STREAM, now);
 }
 
 void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,

@@ -26,13 +26,13 @@
 #define PULL_TRIES 6         /* then the player skips it */
 #define PULL_TIMEOUT_MIN (60 * SC_MS)
 #define PULL_TIMEOUT_MAX (1 * SC_SEC)
-#define PUSH_WAIT (300 * SC_MS)      /* a pusher's head start on a pull */
+#define PUSH_WAIT (600 * SC_MS)      /* a pusher's head start on a pull */
 #define MANIFEST_WAIT (100 * SC_MS)  /* a pending fragment waits, then pull */
 #define STALL (1500 * SC_MS)         /* a pusher silent on its class */
 #define REFUSED_FOR (30 * SC_SEC)    /* a stalled pusher is not asked again */
 #define MISSES_MAX 4                 /* pulls of a class a review, then move */
 #define LATE_FOR (10 * SC_SEC)       /* a pusher that missed: not asked again */
-#define MOVE_MARGIN (15 * SC_MS)     /* a challenger must be this much ahead */
+#define MOVE_MARGIN (90 * SC_MS)     /* a challenger must be this much ahead */
 #define SPREAD (8 * SC_MS)           /* score cost of each class held */
 #define LEAD_SAMPLES 3               /* before a lead estimate counts */
 #define MAP_FRESH (2 * SC_SEC)       /* a map older than this says nothing */
@@ -130,8 +130,9 @@ mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid);
 void sc_mc_peer_remove(mstream *st, size_t i);
 /* Forgets that |t| was asked of |p|. */
 void sc_mc_track_forget(mpeer *p, track *t);
+/* Sends a datagram of the engine; |flags| are SC_DGRAM_* bits. */
 int sc_mc_dg_send(sc_node *node, uint32_t sid, const uint8_t *buf, size_t len,
-                  int stream, uint64_t now);
+                  unsigned flags, uint64_t now);
 void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
                      uint64_t now);
 void sc_mc_announce(sc_node *node, mstream *st, mpeer *p, uint64_t now);

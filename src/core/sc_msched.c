@@ -253,7 +253,7 @@ static void send_map(sc_node *node, mstream *st, mpeer *p, uint64_t top,
   }
   sc_wr_init(&w, buf, sizeof(buf));
   if (sc_map_write(&w, &m) == 0 &&
-      sc_mc_dg_send(node, p->sid, buf, w.len, 0, now) == 0) {
+      sc_mc_dg_send(node, p->sid, buf, w.len, SC_DGRAM_QUIET, now) == 0) {
     p->sent_top = top;
     p->sent_at = now;
   }

@@ -82,6 +82,7 @@ enum sc_chunk_type {
   SC_CHUNK_PATH_RESPONSE = 5,
   SC_CHUNK_MSG = 6,
   SC_CHUNK_DGRAM = 7,
+  SC_CHUNK_DGRAM_QUIET = 8, /* a datagram that elicits no ACK */
 };
 
 #define SC_PATH_DATA_LEN 8

@@ -65,7 +65,7 @@ typedef struct sc_omsg {
 typedef struct sc_odgram {
   struct sc_odgram *next;
   uint64_t queued_at;
-  int is_stream; /* carries stream data (fragments, manifests) */
+  unsigned flags; /* SC_DGRAM_* */
   size_t len;
   uint8_t body[];
 } sc_odgram;
@@ -217,14 +217,23 @@ size_t sc_session_dgram_max(const sc_session *s);
 /* sc_session_dgram_room returns how many more datagrams |s| can queue. */
 size_t sc_session_dgram_room(const sc_session *s);
 
+/* Flags of sc_session_send_dgram. */
+enum {
+  SC_DGRAM_STREAM = 1, /* stream data, for the node's counters */
+  /* Sent as a quiet datagram (§6.3.5): the peer does not acknowledge it,
+   * and a packet of nothing else is not congestion-controlled in flight.
+   * For small, frequent control that loses nothing by being lost. */
+  SC_DGRAM_QUIET = 2,
+};
+
 /* sc_session_send_dgram queues an unreliable datagram of |len| bytes and
  * sends it when the congestion window and pacer allow; it is dropped if it
- * has not left within SC_DGRAM_TTL, and never retransmitted. |is_stream|
- * marks stream data for the node's counters. Returns 0,
+ * has not left within SC_DGRAM_TTL, and never retransmitted. |flags| is a
+ * mix of SC_DGRAM_*. Returns 0,
  * SC_ERR_INVALID_ARG (longer than sc_session_dgram_max), SC_ERR_STATE (not
  * established), SC_ERR_BUSY (queue full) or SC_ERR_NOMEM. */
 int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
-                          int is_stream, uint64_t now);
+                          unsigned flags, uint64_t now);
 
 /* sc_session_ping sends a PING (§6.3.1) as soon as the window allows: the
  * peer acknowledges it at once. */

@@ -85,7 +85,7 @@ size_t sc_session_dgram_room(const sc_session *s) {
 }
 
 int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
-                          int is_stream, uint64_t now) {
+                          unsigned flags, uint64_t now) {
   sc_odgram *d;
   if (len == 0 || len > sc_session_dgram_max(s)) {
     return SC_ERR_INVALID_ARG;
@@ -102,7 +102,7 @@ int sc_session_send_dgram(sc_session *s, const uint8_t *body, size_t len,
   }
   d->next = NULL;
   d->queued_at = now;
-  d->is_stream = is_stream;
+  d->flags = flags;
   d->len = len;
   memcpy(d->body, body, len);
   if (s->dg_tail != NULL) {
@@ -451,11 +451,12 @@ static int on_chunk(sc_session *s, const sc_chunk *c, const sc_addr *from,
     on_msg(s, &v, now);
     return ELICIT;
   case SC_CHUNK_DGRAM:
+  case SC_CHUNK_DGRAM_QUIET:
     if (c->len == 0) {
       return SC_ERR_MALFORMED;
     }
     sc_node_on_dgram(s->node, s, c->body, c->len, now);
-    return ELICIT_LAZY;
+    return c->type == SC_CHUNK_DGRAM ? ELICIT_LAZY : 0;
   default:
     return ELICIT; /* §6.3: unknown chunks are skipped, but acknowledged */
   }
@@ -695,8 +696,9 @@ static int reserve_sent(sc_session *s) {
   return 0;
 }
 
-/* Writes the ack-eliciting chunks that fit; |*stream| learns whether the
- * packet carries stream data. */
+/* Writes the messages and datagrams that fit; |*stream| learns whether
+ * the packet carries stream data. Returns 1 if any of them elicits an ACK
+ * (quiet datagrams do not). */
 static int write_eliciting(sc_session *s, sc_wr *w, int *stream) {
   sc_omsg *m;
   int wrote = 0;
@@ -714,10 +716,12 @@ static int write_eliciting(sc_session *s, sc_wr *w, int *stream) {
   while (s->dg_head != NULL &&
          sc_chunk_overhead(s->dg_head->len) + s->dg_head->len <=
              sc_wr_left(w)) {
-    sc_chunk_write(w, SC_CHUNK_DGRAM, s->dg_head->body, s->dg_head->len);
-    *stream |= s->dg_head->is_stream;
+    int quiet = (s->dg_head->flags & SC_DGRAM_QUIET) != 0;
+    sc_chunk_write(w, quiet ? SC_CHUNK_DGRAM_QUIET : SC_CHUNK_DGRAM,
+                   s->dg_head->body, s->dg_head->len);
+    *stream |= (s->dg_head->flags & SC_DGRAM_STREAM) != 0;
     dgram_pop(s);
-    wrote = 1;
+    wrote |= !quiet;
   }
   /* A message that did not fit beside the ACK goes in the next packet. A
    * probe always carries a PING so that each one is acknowledged at once:

@@ -598,7 +598,8 @@ static void attack_build(sim *s, const sim_player *pl, uint64_t top,
 /* Sends one datagram of an attack; counts it when it was queued. */
 static void attack_send(sc_session *ses, const uint8_t *buf, size_t len,
                         uint64_t now, uint64_t *sent) {
-  if (len > 0 && sc_session_send_dgram(ses, buf, len, 1, now) == 0)
+  if (len > 0 &&
+      sc_session_send_dgram(ses, buf, len, SC_DGRAM_STREAM, now) == 0)
     (*sent)++;
 }
 
