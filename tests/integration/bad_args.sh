@@ -251,10 +251,13 @@ unset "sc_pid[cfg]"
 [ "$status" -eq 0 ] || fail "config-file daemon exited $status"
 
 # ---- --help and --version ---------------------------------------------------
-"$STRATOCASTD" --help | grep -q -- '--listen ADDR:PORT' || fail "--help"
+# Captured first: under pipefail, grep -q leaving early can fail the writer.
+help=$("$STRATOCASTD" --help)
+grep -q -- '--listen ADDR:PORT' <<<"$help" || fail "--help"
 "$STRATOCASTD" --version | grep -Eq '^stratocastd [0-9]+\.[0-9]+' ||
   fail "--version"
-"$STRATOCTL" --help | grep -q 'show sessions' || fail "stratoctl --help"
+help=$("$STRATOCTL" --help)
+grep -q 'show sessions' <<<"$help" || fail "stratoctl --help"
 "$STRATOCTL" --version | grep -Eq '^stratoctl [0-9]' || fail "stratoctl --version"
 note "--help and --version exit 0"
 note "PASS bad_args ($sc_usage_errors bad starts)"

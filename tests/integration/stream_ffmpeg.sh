@@ -98,7 +98,10 @@ ctl P show streams | jq -e '.[0].roles == ["publisher"]
   and .[0].fragments_from_source > 1000
   and .[0].fragments_pushed_to_peers > 1000' >/dev/null ||
   fail "P: show streams: $(ctl P show streams)"
-ctl R1 metrics | grep -q '^stratocast_stream_fragments_played_total{stream="' ||
+# Captured first: grep -q stops reading at its match, and under pipefail
+# the writer's SIGPIPE would fail the check.
+metrics=$(ctl R1 metrics)
+grep -q '^stratocast_stream_fragments_played_total{stream="' <<<"$metrics" ||
   fail "R1: no stream metrics"
 for ((r = 1; r <= RELAYS; r++)); do
   stop_node "R$r"

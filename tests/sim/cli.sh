@@ -4,7 +4,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-"$STRATOSIM" --help | grep -q 'usage: stratosim' || fail "--help"
+# Captured first: under pipefail, grep -q leaving early can fail the writer.
+help=$("$STRATOSIM" --help)
+grep -q 'usage: stratosim' <<<"$help" || fail "--help"
 "$STRATOSIM" --version | grep -q '^stratosim ' || fail "--version"
 note "ok: --help and --version"
 
