@@ -229,6 +229,81 @@ START_TEST(test_late_joiner) {
 }
 END_TEST
 
+/* A star: publisher 0 and player 2 each have room for one session, with
+ * relay 1, whose push capacity is |capacity|. */
+static void star(uint32_t capacity) {
+  sc_settings st;
+  int i;
+  for (i = 0; i < 3; i++) {
+    char addr[32];
+    sc_settings_default(&st);
+    st.max_sessions = i == 1 ? 8 : 1;
+    if (i == 1) {
+      st.push_capacity = capacity;
+    }
+    snprintf(addr, sizeof(addr), "10.0.%d.1:4433", i);
+    ck_assert_int_eq(tn_add(net, addr, &st, NULL), i);
+    ck_assert_int_eq(sc_node_join_group(nd(i), GROUP, 0), 0);
+  }
+  tn_connect(net, 0, 1);
+  tn_connect(net, 2, 1);
+  tn_run(net, 5 * SC_SEC);
+}
+
+/* Three seconds without a datagram anywhere: every pusher stalls. A node
+ * marks a stalled pusher to be passed over, but its only neighbour is
+ * asked again, and pushes resume (nothing would push the stream for 30 s
+ * otherwise). */
+START_TEST(test_only_pusher_kept) {
+  uint32_t h, ph;
+  uint64_t pushed;
+  star(32);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", NULL, tn_now(net), &ph),
+                   0);
+  publish(h, 300);
+  tn_set_loss(net, 1000);
+  publish(h, 300);
+  tn_set_loss(net, 0);
+  publish(h, 300);
+  pushed = stream_of(2).stats.fragments_pushed_from_peers;
+  publish(h, 300);
+  tn_run(net, 2 * SC_SEC);
+  check_clean(2);
+  ck_assert_uint_eq(players[2].last_seq, published - 1);
+  ck_assert_uint_ge(stream_of(2).stats.fragments_pushed_from_peers - pushed,
+                    290);
+  ck_assert_uint_ge(stream_of(1).stats.fragments_pushed_from_peers, 1000);
+}
+END_TEST
+
+/* A player that nobody pushes to (its only neighbour has no push
+ * capacity) follows by pulls. Three seconds cut off leave it 300 seqs
+ * behind, further than a map may carry what it knows exists; having
+ * verified nothing for a second, it tunes in anew and plays on. */
+START_TEST(test_far_behind_retunes) {
+  uint32_t h, ph;
+  star(0);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", NULL, tn_now(net), &ph),
+                   0);
+  publish(h, 300);
+  ck_assert_uint_eq(stream_of(2).pushers, 0);
+  ck_assert_uint_gt(players[2].chunks, 200);
+  tn_set_loss(net, 1000);
+  publish(h, 300);
+  tn_set_loss(net, 0);
+  publish(h, 500);
+  tn_run(net, 2 * SC_SEC);
+  check_clean(2);
+  ck_assert_uint_eq(players[2].last_seq, published - 1);
+  ck_assert_uint_ge(stream_of(2).stats.retunes, 1);
+  ck_assert_uint_ge(players[2].skipped, 1);
+}
+END_TEST
+
 /* A publisher that pauses longer than the relays keep an idle stream: they
  * forget it, and learn it again when it resumes. */
 START_TEST(test_pause_resume) {
@@ -572,6 +647,8 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_loss_repaired);
   tcase_add_test(tc, test_late_joiner);
   tcase_add_test(tc, test_pause_resume);
+  tcase_add_test(tc, test_only_pusher_kept);
+  tcase_add_test(tc, test_far_behind_retunes);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);
   tcase_add_test(tc, test_publisher_choice);

@@ -247,8 +247,7 @@ START_TEST(test_pending_released) {
   {
     uint8_t buf[FRAG_CAP];
     size_t len = frag_encode(buf, sid, 7, "seven");
-    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0),
-                     SC_WIN_PENDING);
+    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0), SC_WIN_PENDING);
   }
   sc_window_del(w);
   ck_assert_uint_eq(cm.live, 0);
@@ -360,8 +359,7 @@ START_TEST(test_forged_manifest) {
   }
   memcpy(bad, b.man, b.man_len);
   bad[b.man_len - 1] ^= 0x80; /* the signature */
-  ck_assert_int_eq(man_bytes(w, bad, b.man_len, &released),
-                   SC_WIN_FORGED);
+  ck_assert_int_eq(man_bytes(w, bad, b.man_len, &released), SC_WIN_FORGED);
   ck_assert_uint_eq(released, 0);
   /* The same fragments, listed by a manifest signed with another key. */
   memcpy(&other, &b, sizeof(b));
@@ -371,8 +369,7 @@ START_TEST(test_forged_manifest) {
   /* Another stream's genuine manifest; bytes that do not decode. */
   publish(&other, sid2, sk2, 16, SC_STREAM_BLOCK);
   ck_assert_int_eq(add_man(w, &other, NULL), SC_WIN_MALFORMED);
-  ck_assert_int_eq(man_bytes(w, b.man, b.man_len - 1, NULL),
-                   SC_WIN_MALFORMED);
+  ck_assert_int_eq(man_bytes(w, b.man, b.man_len - 1, NULL), SC_WIN_MALFORMED);
   ck_assert(!sc_window_has(w, 16));
   ck_assert_ptr_null(sc_window_manifest(w, 16, &released));
   ck_assert_int_eq(add_man(w, &b, &released), SC_WIN_ACCEPTED);
@@ -410,13 +407,19 @@ START_TEST(test_pending_bound) {
   uint8_t buf[FRAG_CAP];
   size_t len;
   uint64_t i;
-  for (i = 0; i <= SC_WINDOW_PENDING_MAX; i++) {
+  /* Full: each new copy evicts the one that has waited longest. */
+  for (i = 0; i < SC_WINDOW_PENDING_MAX + 2; i++) {
     len = frag_encode(buf, sid, 1000 + i * 3, "p");
-    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 0),
-                     i < SC_WINDOW_PENDING_MAX ? SC_WIN_PENDING : SC_WIN_FULL);
+    ck_assert_int_eq(sc_window_add_fragment(w, buf, len, 7, 100 + i),
+                     SC_WIN_PENDING);
   }
+  ck_assert(!sc_window_pending(w, 1000));
+  ck_assert(!sc_window_pending(w, 1003));
+  ck_assert(sc_window_pending(w, 1006));
+  ck_assert(sc_window_pending(w, 1000 + (SC_WINDOW_PENDING_MAX + 1) * 3));
   sc_window_get_stats(w, &st);
-  ck_assert_uint_eq(st.pending_dropped, 1);
+  ck_assert_uint_eq(st.pending_dropped, 2);
+  ck_assert_uint_eq(st.pending, SC_WINDOW_PENDING_MAX);
   ck_assert_uint_eq(st.fragments_held, 0);
   sc_window_del(w);
   ck_assert_uint_eq(cm.live, 0);

@@ -603,11 +603,17 @@ static void on_map(sc_node *node, sc_session *s, const uint8_t *body,
   }
   /* A map may raise what is known to exist, within reach of what this
    * node holds, so that a lying map cannot send it chasing far seqs
-   * (tune_in resets it to an authentic seq). */
+   * (tune_in resets it to an authentic seq). A node that has fallen
+   * further behind and verified nothing for a while tunes in anew, as a
+   * late joiner does: from an authentic fragment near the top. */
   if (st->known_top == NONE ||
       (m.top > st->known_top &&
        (st->start == NONE || m.top - st->known_top < TRACK / 2))) {
     st->known_top = m.top;
+  } else if (m.top > st->known_top && now - st->last_data >= RETUNE &&
+             !(st->roles & SC_STREAM_PUBLISHER)) {
+    st->start = NONE;
+    st->st.retunes++;
   }
 }
 
@@ -794,7 +800,7 @@ static void on_refuse_msg(sc_node *node, sc_session *s, const uint8_t *body,
   }
   /* It keeps the rest; the next review places the refused classes. */
   p->asked = (uint16_t)(p->asked & ~drop);
-  p->refused_until = now + REFUSED_FOR;
+  p->busy_until = now + REFUSED_FOR;
   st->next_review = now;
   sc_node_refresh_expiry(node);
 }

@@ -42,6 +42,7 @@
 #define BAN_BASE (60 * SC_SEC)       /* doubles with each offence */
 #define JUNK_LIMIT 64                /* unasked useless fragments, decaying */
 #define STREAM_IDLE (30 * SC_SEC)    /* no authentic data: forget it */
+#define RETUNE (1 * SC_SEC)          /* far behind, nothing authentic */
 #define ANNOUNCE_AGAIN (15 * SC_SEC) /* a live stream is told again */
 
 #define CLASS(seq) ((unsigned)((seq) % SC_MC_CLASSES))
@@ -66,7 +67,10 @@ typedef struct mpeer {
   uint64_t class_since[SC_MC_CLASSES]; /* asked to push class c since */
   uint64_t class_last[SC_MC_CLASSES];  /* last pushed seq of class c + 1 */
   uint64_t class_last_at[SC_MC_CLASSES];
-  uint64_t refused_until; /* stalled as a pusher: not asked again before */
+  uint64_t refused_until; /* stalled or late as a pusher: asked again before
+                            only when no other neighbour can push */
+  uint64_t busy_until;    /* refused for want of capacity: not asked for
+                            more before */
   uint32_t misses[SC_MC_CLASSES]; /* its class seqs pulled since review */
   uint32_t outstanding;           /* pulls asked of it */
   uint64_t tune_at;               /* a tune-in fetch asked of it, 0: never */

@@ -76,7 +76,7 @@ static int stalled(const mstream *st, const mpeer *p, unsigned c,
  * subscriptions, and sends PUSH where a neighbour's mask changed. */
 static void review(sc_node *node, mstream *st, uint64_t now) {
   uint16_t want[PEERS_MAX];
-  mpeer *pusher[SC_MC_CLASSES];
+  mpeer *pusher[SC_MC_CLASSES], *was[SC_MC_CLASSES];
   size_t i, j, npushers = 0;
   unsigned c;
   int moved = 0;
@@ -87,7 +87,7 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
     want[i] = st->p[i].asked & SC_PUSH_CLASSES;
   }
   for (c = 0; c < SC_MC_CLASSES; c++) {
-    pusher[c] = NULL;
+    pusher[c] = was[c] = NULL;
     for (i = 0; i < st->np; i++) {
       mpeer *p = &st->p[i];
       if (!(want[i] & (1u << c))) {
@@ -104,11 +104,11 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
          * every move costs a burst of pulls and duplicates itself. */
         p->refused_until = now + LATE_FOR;
         want[i] = (uint16_t)(want[i] & ~(1u << c));
-        st->st.class_moves++;
         moved = 1;
       } else {
         pusher[c] = p;
       }
+      was[c] = p;
       p->misses[c] = 0;
     }
   }
@@ -119,29 +119,36 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
     mpeer *best = NULL;
     int64_t bs = 0;
     size_t bi = 0;
-    for (i = 0; i < st->np; i++) {
-      mpeer *p = &st->p[i];
-      int64_t sc;
-      /* Only a neighbour that gets the class pushed itself, and not
-       * through this node: pushes flow down from the source. */
-      if (!sc_mc_peer_valid(node, p, now) || p->refused_until > now ||
-          p->map_top == NONE || now - p->map_at > MAP_FRESH ||
-          p->map_hops[c] == 255 || (p->granted & (1u << c)) ||
-          (pusher[c] != NULL && p->map_hops[c] > pusher[c]->map_hops[c])) {
-        continue;
-      }
-      /* No new pusher beyond push_peers. */
-      if (want[i] == 0 && npushers >= node->settings.push_peers &&
-          !(pusher[c] != NULL && sc_mc_popcount8(pusher[c]->asked) == 1)) {
-        continue;
-      }
-      /* Spread the classes: each one a neighbour already has costs it. */
-      sc =
-          score(p, c) - (int64_t)SPREAD * sc_mc_popcount8(want[i] & ~(1u << c));
-      if (best == NULL || sc > bs) {
-        best = p;
-        bs = sc;
-        bi = i;
+    /* A neighbour refused for a while is asked only when no other can
+     * push the class: the second pass, for a class nobody pushes. */
+    int pass;
+    for (pass = 0; pass < 2 && best == NULL && (pass == 0 || !pusher[c]);
+         pass++) {
+      for (i = 0; i < st->np; i++) {
+        mpeer *p = &st->p[i];
+        int64_t sc;
+        /* Only a neighbour that gets the class pushed itself, and not
+         * through this node: pushes flow down from the source. */
+        if (!sc_mc_peer_valid(node, p, now) || p->busy_until > now ||
+            (pass == 0 && p->refused_until > now) || p->map_top == NONE ||
+            now - p->map_at > MAP_FRESH || p->map_hops[c] == 255 ||
+            (p->granted & (1u << c)) ||
+            (pusher[c] != NULL && p->map_hops[c] > pusher[c]->map_hops[c])) {
+          continue;
+        }
+        /* No new pusher beyond push_peers. */
+        if (want[i] == 0 && npushers >= node->settings.push_peers &&
+            !(pusher[c] != NULL && sc_mc_popcount8(pusher[c]->asked) == 1)) {
+          continue;
+        }
+        /* Spread the classes: each one a neighbour already has costs it. */
+        sc = score(p, c) -
+             (int64_t)SPREAD * sc_mc_popcount8(want[i] & ~(1u << c));
+        if (best == NULL || sc > bs) {
+          best = p;
+          bs = sc;
+          bi = i;
+        }
       }
     }
     if (best == NULL || best == pusher[c]) {
@@ -158,11 +165,15 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
       want[j] = (uint16_t)(want[j] & ~(1u << c));
       npushers -= want[j] == 0;
       moved = 1;
-      st->st.class_moves++;
     }
     npushers += want[bi] == 0;
     want[bi] = (uint16_t)(want[bi] | (1u << c));
     pusher[c] = best;
+  }
+  for (c = 0; c < SC_MC_CLASSES; c++) {
+    if (was[c] != NULL && pusher[c] != NULL && pusher[c] != was[c]) {
+      st->st.class_moves++;
+    }
   }
   /* Maps from the pushers, the best few others and one that rotates. */
   {

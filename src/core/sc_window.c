@@ -342,8 +342,17 @@ static int add_pending(sc_window *w, const sc_frag *f, const uint8_t *data,
     }
   }
   if (w->npending == SC_WINDOW_PENDING_MAX) {
+    /* The copy that has waited longest makes room: one whose manifest
+     * never comes (lost everywhere, or a forger's seq that no manifest
+     * covers) must not bar every fresh copy. */
+    size_t old = 0;
+    for (i = 1; i < w->npending; i++) {
+      if (w->pending[i]->at < w->pending[old]->at) {
+        old = i;
+      }
+    }
+    pending_remove(w, old);
     w->st.pending_dropped++;
-    return SC_WIN_FULL;
   }
   w->pending[w->npending] = frag_ent_new(w->mem, f, data, len, src, now);
   if (w->pending[w->npending] == NULL) {

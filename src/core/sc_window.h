@@ -5,7 +5,8 @@
  * The window keeps the fragments of the last |span| of the stream's time
  * (by fragment timestamp, default 8 s) that are authentic: covered by a
  * manifest verified with the stream key. A fragment that arrives before its
- * manifest waits in a bounded pending area, neither relayed nor played; a
+ * manifest waits in a bounded pending area, neither relayed nor played
+ * (when it is full, the copy that has waited longest makes room); a
  * manifest verified later releases the fragments it covers, and a fragment
  * its manifest does not cover is a forgery. Each fragment is stored once:
  * a second copy is a duplicate. The window answers what the scheduler needs:
@@ -38,7 +39,6 @@ enum sc_window_result {
                           not match its verified manifest */
   SC_WIN_STALE,        /* older than the window, or outside the seq span */
   SC_WIN_MALFORMED,    /* does not decode, or names another stream */
-  SC_WIN_FULL,         /* pending area full, dropped */
 };
 
 typedef struct sc_window sc_window;

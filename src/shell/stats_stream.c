@@ -72,6 +72,8 @@ static const struct stream_field stream_fields[] = {
     {"gap_fragments", "Fragments skipped in gaps.", SC_SFIELD(gap_fragments)},
     {"class_moves", "Push classes moved to a faster neighbour.",
      SC_SFIELD(class_moves)},
+    {"retunes", "Times this node fell far behind and tuned in anew.",
+     SC_SFIELD(retunes)},
     {"peers_banned", "Neighbours banned for forgeries or junk.",
      SC_SFIELD(peers_banned)},
     {"manifests_published", "Signed manifests this node published.",

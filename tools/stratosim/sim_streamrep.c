@@ -260,6 +260,7 @@ static void report_engine(sc_json *j, const sim *s, const stream_m *m) {
   sim_kv(j, "giveups", m->all.pull_giveups);
   sc_json_obj_end(j);
   sim_kv(j, "class_moves", m->all.class_moves);
+  sim_kv(j, "retunes", m->all.retunes);
   sim_kv(j, "push_drops", m->all.push_drops);
   sim_kv(j, "stale", m->all.stale);
   sim_kv(j, "forged_played", m->forged);
