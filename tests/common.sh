@@ -8,6 +8,7 @@ top_builddir=${top_builddir:-$(cd "$sc_common_here/.." && pwd)}
 top_srcdir=${top_srcdir:-$(cd "$sc_common_here/.." && pwd)}
 
 fail() {
+  sc_failure="$*"
   echo "FAIL: $*" >&2
   exit 1
 }

@@ -115,7 +115,9 @@ dump_logs() {
   local f
   for f in "$sc_tmp"/*.log; do
     [ -e "$f" ] || continue
-    echo "---- $f"
-    cat "$f"
+    echo "---- $f (last 40 lines)"
+    tail -n 40 "$f"
   done
+  # Again at the end, where a reader of a long log looks first.
+  [ -z "${sc_failure:-}" ] || echo "FAIL: $sc_failure"
 }

@@ -66,14 +66,15 @@ start_player H "$out_dir/H.log" --group tv --bootstrap "$addr_p" \
 note "broadcaster at $addr_p, $RELAYS relays and an HTTP node up"
 sleep 3 # the mesh forms
 
-ffmpeg -hide_banner -loglevel error -re \
+# In a subshell, so that (under pipefail) waiting for it sees ffmpeg fail.
+(ffmpeg -hide_banner -loglevel error -re \
   -f lavfi -i testsrc2=size=640x360:rate=25 \
   -f lavfi -i sine=frequency=440:sample_rate=48000 \
   -t "$SECONDS_OF_STREAM" -c:v libx264 -preset veryfast -tune zerolatency \
   -b:v 1600k -maxrate 1600k -bufsize 800k -g 25 -keyint_min 25 \
   -c:a aac -b:a 96k -f mpegts -mpegts_flags +pat_pmt_at_frames \
   -muxrate 2000k pipe:1 2>"$sc_tmp/ffmpeg.log" |
-  tee "$sc_tmp/source.ts" >&3 &
+  tee "$sc_tmp/source.ts" >&3) &
 ff_pid=$!
 exec 3>&-
 # A player over HTTP joins a few seconds in.
