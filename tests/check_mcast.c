@@ -20,6 +20,8 @@
 #include "sc_node_int.h"
 #include "testnet.h"
 
+#include "../src/core/sc_mcast_int.h"
+
 #define GROUP "tv"
 #define MAX_SEQ 4096
 #define KEY_EVERY 10 /* a keyframe every 10 fragments */
@@ -250,11 +252,28 @@ static void star(uint32_t capacity) {
   tn_run(net, 5 * SC_SEC);
 }
 
-/* Three seconds without a datagram anywhere: every pusher stalls. A node
- * marks a stalled pusher to be passed over, but its only neighbour is
- * asked again, and pushes resume (nothing would push the stream for 30 s
- * otherwise). */
-START_TEST(test_only_pusher_kept) {
+/* Node |i|'s count of pulls outstanding with each neighbour is the number
+ * of seqs it follows that are asked of that neighbour: a count that never
+ * came down would, at PULL_PER_PEER, bar the neighbour from pulls. */
+static void check_pull_accounting(int i) {
+  const mstream *st = nd(i)->mcast.streams[0];
+  size_t k, t;
+  for (k = 0; k < st->np; k++) {
+    uint32_t n = 0;
+    for (t = 0; t < TRACK; t++) {
+      n += st->tr[t].sid == st->p[k].sid;
+    }
+    ck_assert_uint_eq(st->p[k].outstanding, n);
+  }
+}
+
+/* Three seconds without a datagram anywhere, in a chain where each node
+ * has one neighbour to pull from. Afterwards the player repairs the
+ * outage by pulls, plays to the end, and gets the rest by push again: the
+ * seqs of the outage that it pulled are its pusher's misses, but not
+ * enough to pass it over, and the pulls that timed out in the outage do
+ * not stay counted against the neighbour. */
+START_TEST(test_outage_repaired) {
   uint32_t h, ph;
   uint64_t pushed;
   star(32);
@@ -274,6 +293,8 @@ START_TEST(test_only_pusher_kept) {
   ck_assert_uint_eq(players[2].last_seq, published - 1);
   ck_assert_uint_ge(stream_of(2).stats.fragments_pushed_from_peers - pushed,
                     290);
+  check_pull_accounting(1);
+  check_pull_accounting(2);
   ck_assert_uint_ge(stream_of(1).stats.fragments_pushed_from_peers, 1000);
 }
 END_TEST
@@ -300,6 +321,8 @@ START_TEST(test_far_behind_retunes) {
   check_clean(2);
   ck_assert_uint_eq(players[2].last_seq, published - 1);
   ck_assert_uint_ge(stream_of(2).stats.retunes, 1);
+  check_pull_accounting(1);
+  check_pull_accounting(2);
   ck_assert_uint_ge(players[2].skipped, 1);
 }
 END_TEST
@@ -647,7 +670,7 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_loss_repaired);
   tcase_add_test(tc, test_late_joiner);
   tcase_add_test(tc, test_pause_resume);
-  tcase_add_test(tc, test_only_pusher_kept);
+  tcase_add_test(tc, test_outage_repaired);
   tcase_add_test(tc, test_far_behind_retunes);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);

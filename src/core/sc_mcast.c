@@ -53,6 +53,7 @@ mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid) {
   p->sid = sid;
   p->map_top = p->map_key = p->announced_at = NONE;
   memset(p->map_hops, 255, sizeof(p->map_hops));
+  memset(p->class_first, 0xff, sizeof(p->class_first)); /* NONE */
   s = sc_node_session(node, sid);
   p->rtt = s != NULL && s->rtt.has_sample ? s->rtt.smoothed : 0;
   return p;
@@ -73,6 +74,16 @@ void sc_mc_track_forget(mpeer *p, track *t) {
     p->outstanding--;
   }
   t->sid = 0;
+}
+
+void sc_mc_track_follow(mstream *st, track *t, uint64_t seq, uint64_t now) {
+  if (t->sid != 0) {
+    sc_mc_track_forget(sc_mc_peer(st, t->sid), t);
+  }
+  t->seq = seq;
+  t->known_at = now;
+  t->asked_at = 0;
+  t->tries = 0;
 }
 
 void sc_mc_peer_remove(mstream *st, size_t i) {
@@ -222,6 +233,7 @@ void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
   for (c = 0; c < SC_MC_CLASSES; c++) {
     if ((mask & ~p->asked) & (1u << c)) {
       p->class_since[c] = now;
+      p->class_first[c] = NONE;
     }
   }
   p->asked = mask;
@@ -486,6 +498,9 @@ static void on_fragment(sc_node *node, sc_session *s, const uint8_t *data,
   pulled = t->seq == f.seq && t->sid == p->sid;
   if (asked) {
     unsigned c = CLASS(f.seq);
+    if (p->class_first[c] == NONE) {
+      p->class_first[c] = f.seq;
+    }
     if (f.seq + 1 > p->class_last[c]) {
       p->class_last[c] = f.seq + 1;
     }
@@ -507,11 +522,7 @@ static void on_fragment(sc_node *node, sc_session *s, const uint8_t *data,
     if (rv == SC_WIN_ACCEPTED) {
       on_authentic(node, st, f.seq, p->sid, now);
     } else if (t->seq != f.seq) {
-      t->seq = f.seq; /* waits for its manifest: followed from now */
-      t->known_at = now;
-      t->asked_at = 0;
-      t->sid = 0;
-      t->tries = 0;
+      sc_mc_track_follow(st, t, f.seq, now); /* waits for its manifest */
     }
     break;
   case SC_WIN_DUPLICATE:
@@ -800,7 +811,7 @@ static void on_refuse_msg(sc_node *node, sc_session *s, const uint8_t *body,
   }
   /* It keeps the rest; the next review places the refused classes. */
   p->asked = (uint16_t)(p->asked & ~drop);
-  p->busy_until = now + REFUSED_FOR;
+  p->refused_until = now + REFUSED_FOR;
   st->next_review = now;
   sc_node_refresh_expiry(node);
 }

@@ -67,10 +67,8 @@ typedef struct mpeer {
   uint64_t class_since[SC_MC_CLASSES]; /* asked to push class c since */
   uint64_t class_last[SC_MC_CLASSES];  /* last pushed seq of class c + 1 */
   uint64_t class_last_at[SC_MC_CLASSES];
-  uint64_t refused_until; /* stalled or late as a pusher: asked again before
-                            only when no other neighbour can push */
-  uint64_t busy_until;    /* refused for want of capacity: not asked for
-                            more before */
+  uint64_t class_first[SC_MC_CLASSES]; /* first seq of c pushed since asked */
+  uint64_t refused_until; /* stalled, late or refusing: not asked before */
   uint32_t misses[SC_MC_CLASSES]; /* its class seqs pulled since review */
   uint32_t outstanding;           /* pulls asked of it */
   uint64_t tune_at;               /* a tune-in fetch asked of it, 0: never */
@@ -134,6 +132,10 @@ mpeer *sc_mc_peer_add(sc_node *node, mstream *st, uint32_t sid);
 void sc_mc_peer_remove(mstream *st, size_t i);
 /* Forgets that |t| was asked of |p|. */
 void sc_mc_track_forget(mpeer *p, track *t);
+/* Makes |t| follow |seq| from |now|, forgetting a pull still outstanding
+ * for the seq it followed (else that neighbour's count would never come
+ * down, and once at PULL_PER_PEER it would never be asked again). */
+void sc_mc_track_follow(mstream *st, track *t, uint64_t seq, uint64_t now);
 /* Sends a datagram of the engine; |flags| are SC_DGRAM_* bits. */
 int sc_mc_dg_send(sc_node *node, uint32_t sid, const uint8_t *buf, size_t len,
                   unsigned flags, uint64_t now);

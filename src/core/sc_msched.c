@@ -119,36 +119,29 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
     mpeer *best = NULL;
     int64_t bs = 0;
     size_t bi = 0;
-    /* A neighbour refused for a while is asked only when no other can
-     * push the class: the second pass, for a class nobody pushes. */
-    int pass;
-    for (pass = 0; pass < 2 && best == NULL && (pass == 0 || !pusher[c]);
-         pass++) {
-      for (i = 0; i < st->np; i++) {
-        mpeer *p = &st->p[i];
-        int64_t sc;
-        /* Only a neighbour that gets the class pushed itself, and not
-         * through this node: pushes flow down from the source. */
-        if (!sc_mc_peer_valid(node, p, now) || p->busy_until > now ||
-            (pass == 0 && p->refused_until > now) || p->map_top == NONE ||
-            now - p->map_at > MAP_FRESH || p->map_hops[c] == 255 ||
-            (p->granted & (1u << c)) ||
-            (pusher[c] != NULL && p->map_hops[c] > pusher[c]->map_hops[c])) {
-          continue;
-        }
-        /* No new pusher beyond push_peers. */
-        if (want[i] == 0 && npushers >= node->settings.push_peers &&
-            !(pusher[c] != NULL && sc_mc_popcount8(pusher[c]->asked) == 1)) {
-          continue;
-        }
-        /* Spread the classes: each one a neighbour already has costs it. */
-        sc = score(p, c) -
-             (int64_t)SPREAD * sc_mc_popcount8(want[i] & ~(1u << c));
-        if (best == NULL || sc > bs) {
-          best = p;
-          bs = sc;
-          bi = i;
-        }
+    for (i = 0; i < st->np; i++) {
+      mpeer *p = &st->p[i];
+      int64_t sc;
+      /* Only a neighbour that gets the class pushed itself, and not
+       * through this node: pushes flow down from the source. */
+      if (!sc_mc_peer_valid(node, p, now) || p->refused_until > now ||
+          p->map_top == NONE || now - p->map_at > MAP_FRESH ||
+          p->map_hops[c] == 255 || (p->granted & (1u << c)) ||
+          (pusher[c] != NULL && p->map_hops[c] > pusher[c]->map_hops[c])) {
+        continue;
+      }
+      /* No new pusher beyond push_peers. */
+      if (want[i] == 0 && npushers >= node->settings.push_peers &&
+          !(pusher[c] != NULL && sc_mc_popcount8(pusher[c]->asked) == 1)) {
+        continue;
+      }
+      /* Spread the classes: each one a neighbour already has costs it. */
+      sc =
+          score(p, c) - (int64_t)SPREAD * sc_mc_popcount8(want[i] & ~(1u << c));
+      if (best == NULL || sc > bs) {
+        best = p;
+        bs = sc;
+        bi = i;
       }
     }
     if (best == NULL || best == pusher[c]) {
@@ -458,11 +451,7 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
     }
     pending = sc_window_pending(st->win, seq);
     if (t->seq != seq) {
-      t->seq = seq;
-      t->known_at = now;
-      t->asked_at = 0;
-      t->sid = 0;
-      t->tries = 0;
+      sc_mc_track_follow(st, t, seq, now);
     }
     if (t->tries >= PULL_TRIES) {
       continue;
@@ -483,11 +472,15 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
       continue;
     }
     if (!pending && t->tries == 0) {
-      /* A seq of a pushed class that had to be pulled: its pusher's
-       * miss. Review moves a class that misses often. */
+      /* A seq of a pushed class that had to be pulled, newer than the
+       * first its pusher pushed (older ones it was never asked for): its
+       * pusher's miss. Review moves a class that misses often. */
       size_t k;
       for (k = 0; k < st->np; k++) {
-        if (st->p[k].asked & (1u << CLASS(seq))) {
+        const mpeer *q = &st->p[k];
+        if ((q->asked & (1u << CLASS(seq))) &&
+            q->class_first[CLASS(seq)] != NONE &&
+            seq > q->class_first[CLASS(seq)]) {
           st->p[k].misses[CLASS(seq)]++;
         }
       }
