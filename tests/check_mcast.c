@@ -232,9 +232,11 @@ START_TEST(test_late_joiner) {
 END_TEST
 
 /* A star: publisher 0 and player 2 each have room for one session, with
- * relay 1, whose push capacity is |capacity|. */
-static void star(uint32_t capacity) {
+ * relay 1, whose push capacity is |capacity|. Node 0 publishes (handle
+ * returned) and node 2 plays. */
+static uint32_t star(uint32_t capacity) {
   sc_settings st;
+  uint32_t h, ph;
   int i;
   for (i = 0; i < 3; i++) {
     char addr[32];
@@ -250,6 +252,11 @@ static void star(uint32_t capacity) {
   tn_connect(net, 0, 1);
   tn_connect(net, 2, 1);
   tn_run(net, 5 * SC_SEC);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", NULL, tn_now(net), &ph),
+                   0);
+  return h;
 }
 
 /* Node |i|'s count of pulls outstanding with each neighbour is the number
@@ -274,13 +281,8 @@ static void check_pull_accounting(int i) {
  * enough to pass it over, and the pulls that timed out in the outage do
  * not stay counted against the neighbour. */
 START_TEST(test_outage_repaired) {
-  uint32_t h, ph;
+  uint32_t h = star(32);
   uint64_t pushed;
-  star(32);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", NULL, tn_now(net), &ph),
-                   0);
   publish(h, 300);
   tn_set_loss(net, 1000);
   publish(h, 300);
@@ -304,12 +306,7 @@ END_TEST
  * behind, further than a map may carry what it knows exists; having
  * verified nothing for a second, it tunes in anew and plays on. */
 START_TEST(test_far_behind_retunes) {
-  uint32_t h, ph;
-  star(0);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  ck_assert_int_eq(sc_node_play(nd(2), GROUP, "live", NULL, tn_now(net), &ph),
-                   0);
+  uint32_t h = star(0);
   publish(h, 300);
   ck_assert_uint_eq(stream_of(2).pushers, 0);
   ck_assert_uint_gt(players[2].chunks, 200);
