@@ -581,6 +581,17 @@ static void on_manifest(sc_node *node, sc_session *s, const uint8_t *data,
   }
 }
 
+/* Whether any neighbour is asked to push a class. */
+static int has_pusher(const mstream *st) {
+  size_t i;
+  for (i = 0; i < st->np; i++) {
+    if (st->p[i].asked & SC_PUSH_CLASSES) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 static void on_map(sc_node *node, sc_session *s, const uint8_t *body,
                    size_t len, uint64_t now) {
   sc_map_msg m;
@@ -597,6 +608,12 @@ static void on_map(sc_node *node, sc_session *s, const uint8_t *body,
     return;
   }
   age = SC_MIN(m.age_ms, (uint64_t)60000) * SC_MS;
+  if (p->map_top == NONE && !has_pusher(st)) {
+    /* The first map from a neighbour makes it a candidate pusher: a node
+     * that has none asks it at once rather than at the next review. */
+    st->next_review = now;
+    sc_node_refresh_expiry(node);
+  }
   p->map_top = m.top;
   p->map_key = m.key;
   p->map_bits = m.bits;
