@@ -37,7 +37,7 @@
 #define LEAD_SAMPLES 3               /* before a lead estimate counts */
 #define MAP_FRESH (2 * SC_SEC)       /* a map older than this says nothing */
 #define MAP_REFRESH (1 * SC_SEC)     /* an unchanged map is resent after */
-#define MAP_EXTRA 3                  /* map subscriptions beside pushers */
+#define MAP_EXTRA 2                  /* map subscriptions beside pushers */
 #define ROTATE (5 * SC_SEC)          /* the exploring subscription moves */
 #define BAN_BASE (60 * SC_SEC)       /* doubles with each offence */
 #define JUNK_LIMIT 64                /* unasked useless fragments, decaying */
