@@ -146,7 +146,7 @@ void sim_stream_del(struct sim_stream *ss) {
 
 /* ---- counters ------------------------------------------------------------ */
 
-static void stream_stats_add(sc_stream_stats *dst, const sc_stream_stats *src) {
+void sim_stream_stats_add(sc_stream_stats *dst, const sc_stream_stats *src) {
   /* Every member is a uint64_t counter (stratocast.h). */
   uint64_t *d = (uint64_t *)dst;
   const uint64_t *c = (const uint64_t *)src;
@@ -187,12 +187,12 @@ void sim_stream_counters(const sim *s, uint32_t i, sc_stream_stats *out) {
   *out = pl->past;
   if (ss->span_end != SIM_NONE ||
       !sim_stream_live_info(ss, &s->nodes[i], &si)) {
-    stream_stats_add(out, &pl->cur);
+    sim_stream_stats_add(out, &pl->cur);
     return;
   }
   if (stream_stats_reset(&si.stats, &pl->cur))
-    stream_stats_add(out, &pl->cur);
-  stream_stats_add(out, &si.stats);
+    sim_stream_stats_add(out, &pl->cur);
+  sim_stream_stats_add(out, &si.stats);
 }
 
 /* Reads |nd|'s core: its counters until the span ends. Returns its
@@ -204,7 +204,7 @@ static uint32_t sample_node(struct sim_stream *ss, sim_node *nd) {
     return 0;
   if (ss->span_end == SIM_NONE) {
     if (stream_stats_reset(&si.stats, &pl->cur))
-      stream_stats_add(&pl->past, &pl->cur);
+      sim_stream_stats_add(&pl->past, &pl->cur);
     pl->cur = si.stats;
   }
   return pl->forger != NULL ? si.children : 0;
@@ -294,7 +294,7 @@ void sim_stream_node_down(sim *s, sim_node *nd) {
   uint64_t elig, ontime;
   if (ss->span_end == SIM_NONE) {
     sample_node(ss, nd);
-    stream_stats_add(&pl->past, &pl->cur);
+    sim_stream_stats_add(&pl->past, &pl->cur);
     memset(&pl->cur, 0, sizeof(pl->cur));
   }
   sim_stream_incarnation(s, nd, s->now, &elig, &ontime);

@@ -88,6 +88,10 @@ int sim_stream_live_info(const struct sim_stream *ss, const sim_node *nd,
  * core, up to the end of the span (now, if it has not ended). */
 void sim_stream_counters(const sim *s, uint32_t i, sc_stream_stats *out);
 
+/* sim_stream_stats_add adds every counter of |src| to |dst| (every member
+ * of sc_stream_stats is a uint64_t counter). */
+void sim_stream_stats_add(sc_stream_stats *dst, const sc_stream_stats *src);
+
 /* sim_stream_incarnation counts the fragments node |nd|'s current start
  * (if it played) was eligible for up to |end| and how many of them it
  * played on time. */

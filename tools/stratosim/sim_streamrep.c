@@ -83,13 +83,6 @@ static double node_stretch(const sim *s, uint32_t i, uint64_t *median) {
   return (double)*median / (double)direct;
 }
 
-static void stats_add(sc_stream_stats *dst, const sc_stream_stats *src) {
-  uint64_t *d = (uint64_t *)dst;
-  const uint64_t *c = (const uint64_t *)src;
-  for (size_t k = 0; k < sizeof(*src) / sizeof(uint64_t); k++)
-    d[k] += c[k];
-}
-
 static void gather_node(const sim *s, uint32_t i, stream_m *m) {
   const struct sim_stream *ss = s->stream;
   const sim_player *pl = &ss->pl[i];
@@ -97,7 +90,7 @@ static void gather_node(const sim *s, uint32_t i, stream_m *m) {
   sc_stream_stats st;
   sc_stream_info si;
   sim_stream_counters(s, i, &st);
-  stats_add(&m->all, &st);
+  sim_stream_stats_add(&m->all, &st);
   if (pl->forger != NULL) {
     /* Forgers are left out of every player figure. */
     m->forged += pl->forged;
