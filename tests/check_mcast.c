@@ -16,11 +16,10 @@
 
 #include "check_main.h"
 #include "sc_macro.h"
+#include "sc_mcast_int.h"
 #include "sc_mcastmsg.h"
 #include "sc_node_int.h"
 #include "testnet.h"
-
-#include "../src/core/sc_mcast_int.h"
 
 #define GROUP "tv"
 #define MAX_SEQ 4096

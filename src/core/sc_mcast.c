@@ -542,7 +542,7 @@ static void on_fragment(sc_node *node, sc_session *s, const uint8_t *data,
     }
     break;
   default:
-    break; /* malformed for this stream, full, or out of memory */
+    break; /* malformed for this stream, or out of memory */
   }
 }
 

@@ -450,7 +450,7 @@ typedef struct sc_stream_stats {
   uint64_t pull_giveups;
   uint64_t fragments_played, bytes_played;
   uint64_t gaps, gap_fragments; /* gaps skipped while playing, and seqs */
-  uint64_t class_moves;         /* push classes moved to a faster peer */
+  uint64_t class_moves;         /* classes whose pusher changed */
   uint64_t retunes;             /* fell far behind and tuned in anew */
   uint64_t peers_banned;
   uint64_t manifests_published, manifests_received;

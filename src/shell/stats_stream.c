@@ -70,7 +70,7 @@ static const struct stream_field stream_fields[] = {
      SC_SFIELD(bytes_played)},
     {"gaps", "Gaps skipped while playing.", SC_SFIELD(gaps)},
     {"gap_fragments", "Fragments skipped in gaps.", SC_SFIELD(gap_fragments)},
-    {"class_moves", "Push classes moved to a faster neighbour.",
+    {"class_moves", "Push classes moved to another neighbour.",
      SC_SFIELD(class_moves)},
     {"retunes", "Times this node fell far behind and tuned in anew.",
      SC_SFIELD(retunes)},
