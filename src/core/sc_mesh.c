@@ -51,6 +51,8 @@ _Static_assert(SC_MESH_VOUCH_MAX == SC_MEMBERS_MAX,
 #define SHED_GRACE (10 * SC_SEC)  /* a new session's time to find a use */
 #define REJOIN_INTERVAL (5 * SC_SEC)
 #define REJOIN_BATCH 4
+#define LOST_KEEP (10 * 60 * SC_SEC) /* a lost member is remembered ... */
+#define LOST_EVERY (30 * SC_SEC)     /* ... and one is tried this often */
 
 /* ---- small helpers -------------------------------------------------------
  */
@@ -378,6 +380,7 @@ void sc_mesh_on_down(sc_node *node, sc_session *s, uint64_t now) {
         if (s->close_reason == SC_CLOSE_IDLE) {
           /* Dead, not merely shed: no longer fresh. */
           m->heard_at = SC_MIN(m->heard_at, now - SC_MIN(now, ENTRY_FRESH));
+          m->lost_at = now;
         }
       }
     }
@@ -428,6 +431,7 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   m->addr = s->addr;
   m->heard_at = now;
   m->since = now;
+  m->lost_at = 0;
   m->told = 2;
   g->dirty = 1;
   /* §11.2: a newcomer learns at once who is near its address. */
@@ -762,6 +766,7 @@ static void maintain(sc_node *node, sc_mgroup *g, uint64_t now) {
       sc_session_close(s, SC_CLOSE_IDLE, now);
       member_unlink(g, m);
       m->heard_at = s->last_recv;
+      m->lost_at = now;
     } else if (s != NULL) {
       m->heard_at = s->last_recv;
     } else if (m->vouchers > 0) {
@@ -783,7 +788,8 @@ static void maintain(sc_node *node, sc_mgroup *g, uint64_t now) {
     } else if (m->sid != 0) {
       m->csid = 0;
     }
-    if (m->sid == 0 && m->csid == 0 && age_of(m, now) >= ENTRY_TTL) {
+    if (m->sid == 0 && m->csid == 0 && age_of(m, now) >= ENTRY_TTL &&
+        (m->lost_at == 0 || now - m->lost_at >= LOST_KEEP)) {
       g->st.members_expired++;
       member_remove(g, i);
     }
@@ -963,6 +969,15 @@ static void pick_latency(sc_node *node, pick *p, size_t k) {
   }
 }
 
+/* A random number below |n| (n > 0). */
+static uint32_t rand_below(sc_node *node, uint32_t n) {
+  uint8_t r[4];
+  sc_node_rand(node, r, sizeof(r));
+  return ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 |
+          r[3]) %
+         n;
+}
+
 static int random_ok(const pick *p, size_t i) {
   return p->bits[i] == 0 && candidate(&p->g->m[i], p->now) &&
          !prefix_full(p, &p->g->m[i]);
@@ -976,7 +991,6 @@ static void pick_random(sc_node *node, pick *p) {
   sc_mgroup *g = p->g;
   size_t i, count = 0;
   long kept = -1;
-  uint8_t r[4];
   uint32_t k;
   for (i = 0; i < g->n; i++) {
     if ((g->m[i].chosen & SC_NB_RANDOM) && candidate(&g->m[i], p->now)) {
@@ -992,10 +1006,7 @@ static void pick_random(sc_node *node, pick *p) {
     return;
   }
   g->random_pool = count;
-  sc_node_rand(node, r, sizeof(r));
-  k = ((uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 |
-       r[3]) %
-      (uint32_t)count;
+  k = rand_below(node, (uint32_t)count);
   for (i = 0; i < g->n; i++) {
     if (random_ok(p, i) && k-- == 0) {
       mark(p, i, SC_NB_RANDOM);
@@ -1062,6 +1073,35 @@ static int may_connect(const sc_node *node, sc_member *m, uint64_t now) {
     m->wanted_at = now;
   }
   return now - m->wanted_at >= CROSS_DELAY;
+}
+
+/* §11.4: tries to reach one member whose link died of silence in the last
+ * LOST_KEEP. Each side of a cut between networks stays joined through its
+ * own members, rests its bootstrap peers, and forgets the other side's
+ * members once nothing is heard of them: without this, the mesh would
+ * stay split after the cut heals. One link across is enough: its reports
+ * bring the ring neighbours on the other side. */
+static void try_lost(sc_node *node, sc_mgroup *g, uint64_t now) {
+  size_t i, count = 0;
+  uint32_t k;
+  g->next_lost = now + LOST_EVERY;
+  for (i = 0; i < g->n; i++) {
+    const sc_member *m = &g->m[i];
+    count +=
+        m->lost_at != 0 && m->sid == 0 && m->csid == 0 && now >= m->retry_at;
+  }
+  if (count == 0 || node->closing) {
+    return;
+  }
+  k = rand_below(node, (uint32_t)count);
+  for (i = 0; i < g->n; i++) {
+    sc_member *m = &g->m[i];
+    if (m->lost_at != 0 && m->sid == 0 && m->csid == 0 && now >= m->retry_at &&
+        k-- == 0) {
+      connect_member(node, g, m, now);
+      return;
+    }
+  }
 }
 
 static void rebuild(sc_node *node, sc_mgroup *g, uint64_t now) {
@@ -1276,6 +1316,9 @@ void sc_mesh_on_timer(sc_node *node, uint64_t now) {
     if (now >= rebuild_due(g)) {
       rebuild(node, g, now);
     }
+    if (now >= g->next_lost) {
+      try_lost(node, g, now);
+    }
     if (now >= g->next_report) {
       report_all(node, g, now);
       g->next_report = now + jittered(node, REPORT_INTERVAL);
@@ -1302,6 +1345,7 @@ uint64_t sc_mesh_deadline(const sc_node *node) {
   for (i = 0; i < mh->ngroups; i++) {
     const sc_mgroup *g = mh->groups[i];
     d = SC_MIN(d, SC_MIN(rebuild_due(g), g->next_report));
+    d = SC_MIN(d, g->next_lost);
   }
   if (mh->ngroups > 0) {
     d = SC_MIN(d, mh->next_sweep);
@@ -1367,6 +1411,7 @@ int sc_node_join_group(sc_node *node, const char *spec, uint64_t now) {
   g->self64 = sc_ring_top64(&g->self);
   g->estimate = 1;
   g->next_rebuild = now;
+  g->next_lost = now + jittered(node, LOST_EVERY);
   g->next_report = now + jittered(node, REPORT_INTERVAL);
   mh->groups[mh->ngroups++] = g;
   mh->next_sweep = now + REBUILD_FAST;

@@ -42,6 +42,8 @@ typedef struct sc_member {
   uint32_t sid;        /* session of the member link, 0 when none */
   uint32_t csid;       /* session being connected, 0 when none */
   uint32_t via;        /* session of the member that reported it */
+  uint64_t lost_at;    /* its link died of silence then (a crash or a
+                          cut between networks), 0: not */
   uint32_t vouchers;   /* member links whose latest report lists it at age
                           0, as one of their own member links */
   uint8_t chosen;      /* why this node chose it (SC_NB_* bits), 0: not */
@@ -74,6 +76,7 @@ typedef struct sc_mgroup {
   uint64_t estimate;  /* estimated member count, this node included */
   uint32_t target;    /* neighbours this node wants */
   size_t random_pool; /* candidates when the random member was drawn */
+  uint64_t next_lost; /* next attempt to reach a lost member */
   int dirty;          /* rebuild at the next chance */
   sc_group_stats st;
 } sc_mgroup;

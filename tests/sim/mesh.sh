@@ -40,15 +40,17 @@ expect "$r" '.mesh.ring_nearest_ok >= 0.99' \
   "15 s later the ring-nearest property holds again ($(val "$r" .mesh.ring_nearest_ok))"
 
 # The bootstrap and 100 members crash; 80 s later, when every table has
-# forgotten them, the 100 restart with their history, or without it.
+# forgotten them as candidates, the 100 restart with their history, or
+# without it. With it they are back within 5 s. Without it they can only
+# wait for the survivors, which try one lost member every 30 s (§11.4).
 r=$sim_tmp/history.json
-sim "$r" -s "$SCENARIOS/mesh.scn" --duration 170s --per-node \
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 145s --per-node \
   -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 history'
 expect "$r" '[.per_node[100:200][] | select(.state == "up" and .group_neighbors > 0)] | length == 100' \
-  "with history, all 100 rejoined while the bootstrap is down"
+  "with history, all 100 rejoined within 5 s while the bootstrap is down"
 expect "$r" '.mesh.components == 1' "and the mesh is one component"
 r=$sim_tmp/fresh.json
-sim "$r" -s "$SCENARIOS/mesh.scn" --duration 170s --per-node \
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 145s --per-node \
   -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 fresh'
-expect "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length == 0' \
-  "without history, none of them found the group"
+expect "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length < 50' \
+  "without history, fewer than half found the group in those 5 s ($(val "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length'))"
