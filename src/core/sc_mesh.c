@@ -1081,24 +1081,24 @@ static int may_connect(const sc_node *node, sc_member *m, uint64_t now) {
  * members once nothing is heard of them: without this, the mesh would
  * stay split after the cut heals. One link across is enough: its reports
  * bring the ring neighbours on the other side. */
+static int lost_ok(const sc_member *m, uint64_t now) {
+  return m->lost_at != 0 && m->sid == 0 && m->csid == 0 && now >= m->retry_at;
+}
+
 static void try_lost(sc_node *node, sc_mgroup *g, uint64_t now) {
   size_t i, count = 0;
   uint32_t k;
   g->next_lost = now + LOST_EVERY;
   for (i = 0; i < g->n; i++) {
-    const sc_member *m = &g->m[i];
-    count +=
-        m->lost_at != 0 && m->sid == 0 && m->csid == 0 && now >= m->retry_at;
+    count += (size_t)lost_ok(&g->m[i], now);
   }
   if (count == 0 || node->closing) {
     return;
   }
   k = rand_below(node, (uint32_t)count);
   for (i = 0; i < g->n; i++) {
-    sc_member *m = &g->m[i];
-    if (m->lost_at != 0 && m->sid == 0 && m->csid == 0 && now >= m->retry_at &&
-        k-- == 0) {
-      connect_member(node, g, m, now);
+    if (lost_ok(&g->m[i], now) && k-- == 0) {
+      connect_member(node, g, &g->m[i], now);
       return;
     }
   }

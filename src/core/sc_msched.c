@@ -477,11 +477,11 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
        * pusher's miss. Review moves a class that misses often. */
       size_t k;
       for (k = 0; k < st->np; k++) {
-        const mpeer *q = &st->p[k];
+        mpeer *q = &st->p[k];
         if ((q->asked & (1u << CLASS(seq))) &&
             q->class_first[CLASS(seq)] != NONE &&
             seq > q->class_first[CLASS(seq)]) {
-          st->p[k].misses[CLASS(seq)]++;
+          q->misses[CLASS(seq)]++;
         }
       }
     }

@@ -54,3 +54,8 @@ sim "$r" -s "$SCENARIOS/mesh.scn" --duration 145s --per-node \
   -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 fresh'
 expect "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length < 50' \
   "without history, fewer than half found the group in those 5 s ($(val "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length'))"
+r=$sim_tmp/fresh35.json
+sim "$r" -s "$SCENARIOS/mesh.scn" --duration 175s --per-node \
+  -e 'at 60s crash 0,100-199' -e 'at 140s restart 100-199 fresh'
+expect "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length >= 80' \
+  "35 s after the restart, the survivors' lost links found most of them ($(val "$r" '[.per_node[100:200][] | select(.group_neighbors > 0)] | length'))"
