@@ -1,8 +1,8 @@
 /*
  * check_mcast.c: the multicast engine (src/core/sc_mcast.c) and its
  * messages (src/core/sc_mcastmsg.c) on the in-memory network: a publisher
- * and relays, loss, a late joiner, a forger, publisher restrictions and the
- * API's errors.
+ * and relays, loss, a late joiner, a crashed pusher, a starved player, a
+ * forger, publisher restrictions and the API's errors.
  *
  * Every played chunk is checked against what the publisher published: the
  * test keeps each published payload by seq, and a player must receive
@@ -31,12 +31,14 @@ static uint8_t pk[SC_STREAM_KEY_LEN], sk[SC_STREAM_SECRET_LEN];
 /* What each node played. */
 typedef struct player {
   uint64_t chunks, bytes, skipped, first_seq, last_seq;
+  uint64_t lat_max; /* the longest a fragment took from publication to play */
   uint64_t first_at;
   int started, bad_order, bad_bytes, first_not_key;
 } player;
 
 static player players[TN_MAX_NODES];
 static size_t published;
+static uint64_t published_at[MAX_SEQ];
 
 /* The payload of seq |seq|: its length and bytes follow from the seq;
  * every seventh fills a whole fragment. */
@@ -66,6 +68,9 @@ static void on_play(void *arg, int node, const sc_play_chunk *ch) {
   }
   if (ch->len != len || memcmp(ch->data, want, len) != 0) {
     p->bad_bytes++;
+  }
+  if (ch->seq < MAX_SEQ && tn_now(net) - published_at[ch->seq] > p->lat_max) {
+    p->lat_max = tn_now(net) - published_at[ch->seq];
   }
   p->last_seq = ch->seq;
   p->chunks++;
@@ -106,6 +111,8 @@ static void publish(uint32_t h, size_t count) {
   for (i = 0; i < count; i++) {
     uint64_t seq = published++;
     size_t len = payload_of(seq, buf, max);
+    ck_assert_uint_lt(seq, MAX_SEQ);
+    published_at[seq] = tn_now(net);
     ck_assert_int_eq(sc_node_publish_fragment(
                          nd(0), h, buf, len, seq % KEY_EVERY == 0, tn_now(net)),
                      0);
@@ -320,6 +327,115 @@ START_TEST(test_far_behind_retunes) {
   check_pull_accounting(1);
   check_pull_accounting(2);
   ck_assert_uint_ge(players[2].skipped, 1);
+}
+END_TEST
+
+/* How many classes node |i| asks node |j| to push. */
+static unsigned classes_from(int i, int j) {
+  const mstream *st = nd(i)->mcast.streams[0];
+  sc_session_info si;
+  size_t k;
+  if (!tn_session_with(net, i, j, &si, NULL)) {
+    return 0;
+  }
+  for (k = 0; k < st->np; k++) {
+    if (st->p[k].sid == si.local_id) {
+      return (unsigned)sc_mc_popcount8(st->p[k].asked & SC_PUSH_CLASSES);
+    }
+  }
+  return 0;
+}
+
+/* Player 3 has two relays, 1 and 2, each fed by publisher 0. When the
+ * relay that pushes it most classes crashes, the player pulls what that
+ * relay no longer pushes from the other one as soon as the silence shows,
+ * without waiting out the head start a live pusher gets: no play is later
+ * than 450 ms (waiting PUSH_WAIT, 600 ms, for each seq would make it 650
+ * ms and more), and nothing is skipped. */
+START_TEST(test_pusher_crash) {
+  static const int links[][2] = {{1, 0}, {2, 0}, {3, 1}, {3, 2}};
+  uint32_t h, ph;
+  int i, gone, other;
+  size_t k;
+  for (i = 0; i < 4; i++) {
+    sc_settings st;
+    char addr[32];
+    sc_settings_default(&st);
+    st.max_sessions = i == 0 || i == 3 ? 2 : 3;
+    snprintf(addr, sizeof(addr), "10.0.%d.1:4433", i);
+    ck_assert_int_eq(tn_add(net, addr, &st, NULL), i);
+    ck_assert_int_eq(sc_node_join_group(nd(i), GROUP, 0), 0);
+  }
+  for (k = 0; k < SC_ARRAY_LEN(links); k++) {
+    tn_connect(net, links[k][0], links[k][1]);
+  }
+  tn_run(net, 5 * SC_SEC);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  ck_assert_int_eq(sc_node_play(nd(3), GROUP, "live", NULL, tn_now(net), &ph),
+                   0);
+  publish(h, 300);
+  players[3].lat_max = 0; /* past the start-up */
+  publish(h, 100);
+  gone = classes_from(3, 1) >= classes_from(3, 2) ? 1 : 2;
+  other = 3 - gone;
+  ck_assert_uint_gt(classes_from(3, gone), 0);
+  check_clean(3);
+  ck_assert_uint_lt(players[3].lat_max, 200 * SC_MS);
+  tn_crash(net, gone);
+  players[3].lat_max = 0;
+  publish(h, 500);
+  tn_run(net, 2 * SC_SEC);
+  check_clean(3);
+  ck_assert_uint_eq(players[3].last_seq, published - 1);
+  ck_assert_uint_eq(players[3].skipped, 0);
+  if (getenv("MCAST_DEBUG") != NULL) {
+    fprintf(stderr, "crashed %d: %u classes; latest play %llu ms\n", gone,
+            classes_from(3, other),
+            (unsigned long long)(players[3].lat_max / SC_MS));
+  }
+  ck_assert_uint_lt(players[3].lat_max, 450 * SC_MS);
+  /* The other relay now pushes every class. */
+  ck_assert_uint_eq(classes_from(3, other), SC_MC_CLASSES);
+}
+END_TEST
+
+/* How many of node |i|'s neighbours in the stream it asks for maps. */
+static size_t map_sources(int i) {
+  const mstream *st = nd(i)->mcast.streams[0];
+  size_t k, n = 0;
+  for (k = 0; k < st->np; k++) {
+    n += (st->p[k].asked & SC_PUSH_MAPS) != 0;
+  }
+  return n;
+}
+
+/* A player gets maps from a few of its neighbours; when nothing new has
+ * come for STARVED it asks every one, as those few are likely cut off
+ * with it, and after STARVED_MAX (the stream has paused) the few again. */
+START_TEST(test_starved_maps) {
+  uint32_t h, ph;
+  int i, n = 9;
+  size_t np;
+  swarm(n, GROUP);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  for (i = 1; i < n; i++) {
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
+                     0);
+  }
+  publish(h, 300);
+  np = nd(n - 1)->mcast.streams[0]->np;
+  ck_assert_uint_ge(np, 6);
+  ck_assert_uint_lt(map_sources(n - 1), np);
+  tn_run(net, STARVED + 2 * TICK);
+  ck_assert_uint_eq(map_sources(n - 1), np);
+  tn_run(net, STARVED_MAX + 2 * REVIEW);
+  ck_assert_uint_lt(map_sources(n - 1), np);
+  publish(h, 100);
+  tn_run(net, 1 * SC_SEC);
+  ck_assert_uint_eq(players[n - 1].last_seq, published - 1);
+  check_clean(n - 1);
 }
 END_TEST
 
@@ -667,6 +783,8 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_late_joiner);
   tcase_add_test(tc, test_pause_resume);
   tcase_add_test(tc, test_outage_repaired);
+  tcase_add_test(tc, test_pusher_crash);
+  tcase_add_test(tc, test_starved_maps);
   tcase_add_test(tc, test_far_behind_retunes);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);

@@ -26,9 +26,12 @@
 #define PULL_TRIES 6         /* then the player skips it */
 #define PULL_TIMEOUT_MIN (60 * SC_MS)
 #define PULL_TIMEOUT_MAX (1 * SC_SEC)
-#define PUSH_WAIT (600 * SC_MS)      /* a pusher's head start on a pull */
-#define MANIFEST_WAIT (100 * SC_MS)  /* a pending fragment waits, then pull */
-#define STALL (1500 * SC_MS)         /* a pusher silent on its class */
+#define PUSH_WAIT (600 * SC_MS)     /* a pusher's head start on a pull */
+#define MANIFEST_WAIT (100 * SC_MS) /* a pending fragment waits, then pull */
+#define STALL (1500 * SC_MS)        /* a pusher silent on its class */
+#define SILENT (300 * SC_MS)  /* ... and behind: its seqs are pulled at once */
+#define STARVED (300 * SC_MS) /* nothing new: maps from every neighbour */
+#define STARVED_MAX (5 * SC_SEC)     /* ... until the stream is likely paused */
 #define REFUSED_FOR (30 * SC_SEC)    /* a stalled pusher is not asked again */
 #define MISSES_MAX 4                 /* pulls of a class a review, then move */
 #define LATE_FOR (10 * SC_SEC)       /* a pusher that missed: not asked again */
@@ -109,10 +112,11 @@ typedef struct sc_mstream {
   uint64_t scan;      /* no seq in [start, scan) is missing */
   track tr[TRACK];
   /* playing */
-  uint32_t play;      /* play handle, 0: not playing */
-  uint64_t next_play; /* NONE until the start is known */
-  uint64_t gap_since; /* NONE: no gap open */
-  int play_started;   /* a keyframe was played */
+  uint32_t play;       /* play handle, 0: not playing */
+  uint64_t next_play;  /* NONE until the start is known */
+  uint64_t gap_since;  /* NONE: no gap open */
+  int play_started;    /* a keyframe was played */
+  uint8_t was_starved; /* starved at the last tick */
   /* timers and counters */
   uint64_t last_data, next_tick, next_review;
   uint64_t latency, latency_max; /* µs */

@@ -72,6 +72,16 @@ static int stalled(const mstream *st, const mpeer *p, unsigned c,
   return st->known_top >= last + 4 * SC_MC_CLASSES;
 }
 
+/* Nothing new for a while although the stream is live: the neighbours
+ * whose maps this node gets are most likely cut off with it (the best of
+ * them by lead sit below the same pusher), so it asks every neighbour for
+ * maps until fragments flow again. After STARVED_MAX the stream has more
+ * likely paused, and the usual few maps will show when it resumes. */
+static int starved(const mstream *st, uint64_t now) {
+  return st->start != NONE && !(st->roles & SC_STREAM_PUBLISHER) &&
+         now - st->last_data >= STARVED && now - st->last_data < STARVED_MAX;
+}
+
 /* Chooses the pusher of every class, the manifest source and the map
  * subscriptions, and sends PUSH where a neighbour's mask changed. */
 static void review(sc_node *node, mstream *st, uint64_t now) {
@@ -178,7 +188,7 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
       st->rotate_at = now + sc_mc_jitter(node, ROTATE);
     }
     for (i = 0; i < st->np; i++) {
-      if (want[i] != 0 || st->p[i].sid == st->rotate_sid) {
+      if (want[i] != 0 || st->p[i].sid == st->rotate_sid || starved(st, now)) {
         want[i] |= SC_PUSH_MAPS;
       }
     }
@@ -391,6 +401,20 @@ static mpeer *pull_source(const sc_node *node, mstream *st, uint64_t seq,
   return best;
 }
 
+/* Whether the class-c pusher |p| has fallen silent on |seq|: nothing of
+ * its class for SILENT although the next seq of the class after |seq|
+ * exists. A pusher merely slower than the fastest neighbour keeps
+ * pushing; one cut off from the source does not, and waiting PUSH_WAIT
+ * for each of its seqs would make the whole class late. (The next seq of
+ * the class, not |seq| alone: at a low rate a class may rightly be quiet
+ * for longer than SILENT.) */
+static int silent(const mstream *st, const mpeer *p, unsigned c, uint64_t seq,
+                  uint64_t now) {
+  uint64_t since = SC_MAX(p->class_since[c], p->class_last_at[c]);
+  return now - since >= SILENT && st->known_top != NONE &&
+         st->known_top >= seq + SC_MC_CLASSES;
+}
+
 /* Whether |seq| (class c) has waited long enough for its pusher. A pusher
  * whose map shows the seq has sent it, and a session delivers in order:
  * the push was lost, pull now. Otherwise the pusher is still repairing
@@ -406,7 +430,8 @@ static int pull_due(const mstream *st, const track *t, uint64_t seq,
   for (i = 0; i < st->np; i++) {
     const mpeer *p = &st->p[i];
     if (p->asked & (1u << c)) {
-      return map_shows(p, seq, now) || now - t->known_at >= PUSH_WAIT;
+      return map_shows(p, seq, now) || now - t->known_at >= PUSH_WAIT ||
+             silent(st, p, c, seq, now);
     }
   }
   return 1;
@@ -512,6 +537,10 @@ void sc_mc_tick(sc_node *node, mstream *st, uint64_t now) {
       now - st->blk_started >= node->settings.manifest_interval) {
     sc_mc_close_block(node, st, now);
   }
+  if (starved(st, now) && !st->was_starved) {
+    st->next_review = now; /* widen the maps at once */
+  }
+  st->was_starved = (uint8_t)starved(st, now);
   if (now >= st->next_review) {
     size_t i;
     sc_mc_sync_peers(node, st, now);
