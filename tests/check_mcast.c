@@ -439,6 +439,38 @@ START_TEST(test_starved_maps) {
 }
 END_TEST
 
+/* A seq that nobody answers for PULL_TRIES pulls is skipped by the player,
+ * and must not hold back the pulls of what follows: the player pulls every
+ * seq (its relay has no push capacity), and its scan of the seqs to pull
+ * begins at the lowest missing one. A seq marked as asked in vain
+ * PULL_TRIES times before it exists stands for one whose every answer was
+ * lost. The player waits the gap timeout (1 s) for it and plays on; held
+ * back, it would stop pulling SCAN_MAX seqs later, until the seq fell out
+ * of the TRACK seqs it follows, and play 2.8 s late. */
+START_TEST(test_given_up_seq) {
+  uint32_t h = star(0);
+  mstream *st;
+  uint64_t gone;
+  publish(h, 300);
+  players[2].lat_max = 0;
+  st = nd(2)->mcast.streams[0];
+  gone = published + 50;
+  st->tr[gone % TRACK].seq = gone;
+  st->tr[gone % TRACK].known_at = tn_now(net);
+  st->tr[gone % TRACK].asked_at = 0;
+  st->tr[gone % TRACK].sid = 0;
+  st->tr[gone % TRACK].tries = PULL_TRIES;
+  publish(h, 700);
+  tn_run(net, 2 * SC_SEC);
+  check_clean(2);
+  ck_assert_uint_eq(players[2].last_seq, published - 1);
+  ck_assert_uint_eq(players[2].skipped, 1);
+  ck_assert_uint_lt(players[2].lat_max, 1500 * SC_MS);
+  ck_assert_uint_eq(stream_of(2).stats.retunes, 0);
+  check_pull_accounting(2);
+}
+END_TEST
+
 /* A publisher that pauses longer than the relays keep an idle stream: they
  * forget it, and learn it again when it resumes. */
 START_TEST(test_pause_resume) {
@@ -785,6 +817,7 @@ static Suite *mcast_suite(void) {
   tcase_add_test(tc, test_outage_repaired);
   tcase_add_test(tc, test_pusher_crash);
   tcase_add_test(tc, test_starved_maps);
+  tcase_add_test(tc, test_given_up_seq);
   tcase_add_test(tc, test_far_behind_retunes);
   tcase_add_test(tc, test_forger);
   tcase_add_test(tc, test_publishers_restricted);

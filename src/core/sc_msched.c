@@ -437,6 +437,13 @@ static int pull_due(const mstream *st, const track *t, uint64_t seq,
   return 1;
 }
 
+/* Whether |seq| (followed in |t|) is past pulling: asked PULL_TRIES times
+ * in vain, or skipped by this node's player. */
+static int unwanted(const mstream *st, const track *t, uint64_t seq) {
+  return (t->seq == seq && t->tries >= PULL_TRIES) ||
+         (st->play_started && seq < st->next_play);
+}
+
 static void pulls(sc_node *node, mstream *st, uint64_t now) {
   batch bs[8];
   size_t nb = 0, i, n = 0;
@@ -464,7 +471,15 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
   if (top >= TRACK && st->scan < top - TRACK + 1) {
     st->scan = top - TRACK + 1;
   }
-  while (st->scan <= top && sc_window_has(st->win, st->scan)) {
+  /* The scan starts at the lowest seq still wanted: one that nobody
+   * answered for PULL_TRIES pulls, or that the player has skipped, must
+   * not hold it back, or seqs more than SCAN_MAX above it go unpulled. */
+  while (st->scan <= top) {
+    const track *t = &st->tr[st->scan % TRACK];
+    if (!sc_window_has(st->win, st->scan) &&
+        !(unwanted(st, t, st->scan) && (t->seq != st->scan || t->sid == 0))) {
+      break;
+    }
     st->scan++;
   }
   for (seq = st->scan; seq <= top && n < SCAN_MAX; seq++, n++) {
@@ -478,9 +493,6 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
     if (t->seq != seq) {
       sc_mc_track_follow(st, t, seq, now);
     }
-    if (t->tries >= PULL_TRIES) {
-      continue;
-    }
     was = t->sid != 0 ? sc_mc_peer(st, t->sid) : NULL;
     if (t->sid != 0) {
       if (was != NULL && now - t->asked_at < pull_timeout(was)) {
@@ -489,8 +501,10 @@ static void pulls(sc_node *node, mstream *st, uint64_t now) {
       sc_mc_track_forget(was, t);
       if (t->tries >= PULL_TRIES) {
         st->st.pull_giveups++;
-        continue;
       }
+    }
+    if (unwanted(st, t, seq)) {
+      continue;
     }
     if (pending ? now - t->known_at < MANIFEST_WAIT
                 : !pull_due(st, t, seq, now)) {
