@@ -104,6 +104,21 @@ static void swarm(int n, const char *spec) {
   tn_run(net, 5 * SC_SEC);
 }
 
+/* |n| nodes as in swarm(): node 0 publishes "live" (handle returned) and
+ * every other node plays it. */
+static uint32_t live_swarm(int n) {
+  uint32_t h, ph;
+  int i;
+  swarm(n, GROUP);
+  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
+                   0);
+  for (i = 1; i < n; i++) {
+    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
+                     0);
+  }
+  return h;
+}
+
 /* Publishes |count| fragments 10 ms apart (100 a second). */
 static void publish(uint32_t h, size_t count) {
   uint8_t buf[2048];
@@ -134,15 +149,9 @@ static void check_clean(int i) {
 }
 
 START_TEST(test_relay_chain) {
-  uint32_t h, ph;
+  uint32_t h;
   int i;
-  swarm(4, GROUP);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  for (i = 1; i < 4; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
-                     0);
-  }
+  h = live_swarm(4);
   publish(h, 600);
   tn_run(net, 2 * SC_SEC);
   for (i = 1; i < 4; i++) {
@@ -167,16 +176,10 @@ START_TEST(test_relay_chain) {
 END_TEST
 
 START_TEST(test_loss_repaired) {
-  uint32_t h, ph;
+  uint32_t h;
   int i, n = 8;
   uint64_t pulled = 0;
-  swarm(n, GROUP);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  for (i = 1; i < n; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
-                     0);
-  }
+  h = live_swarm(n);
   tn_set_loss(net, getenv("MC_LOSS") ? (unsigned)atoi(getenv("MC_LOSS")) : 50);
   publish(h, 1000);
   tn_set_loss(net, 0);
@@ -414,16 +417,10 @@ static size_t map_sources(int i) {
  * come for STARVED it asks every one, as those few are likely cut off
  * with it, and after STARVED_MAX (the stream has paused) the few again. */
 START_TEST(test_starved_maps) {
-  uint32_t h, ph;
-  int i, n = 9;
+  uint32_t h;
+  int n = 9;
   size_t np;
-  swarm(n, GROUP);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  for (i = 1; i < n; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
-                     0);
-  }
+  h = live_swarm(n);
   publish(h, 300);
   np = nd(n - 1)->mcast.streams[0]->np;
   ck_assert_uint_ge(np, 6);
@@ -474,15 +471,9 @@ END_TEST
 /* A publisher that pauses longer than the relays keep an idle stream: they
  * forget it, and learn it again when it resumes. */
 START_TEST(test_pause_resume) {
-  uint32_t h, ph;
+  uint32_t h;
   int i;
-  swarm(4, GROUP);
-  ck_assert_int_eq(sc_node_publish(nd(0), GROUP, "live", sk, tn_now(net), &h),
-                   0);
-  for (i = 1; i < 4; i++) {
-    ck_assert_int_eq(sc_node_play(nd(i), GROUP, "live", NULL, tn_now(net), &ph),
-                     0);
-  }
+  h = live_swarm(4);
   publish(h, 200);
   tn_run(net, 40 * SC_SEC);
   ck_assert_uint_eq(sc_node_streams(nd(1), NULL, 0), 0);
