@@ -28,6 +28,8 @@ struct tn {
   void *tap_arg;
   tn_play_fn play;
   void *play_arg;
+  tn_post_fn post;
+  void *post_arg;
   tn_node *nodes[TN_MAX_NODES];
   int nnodes;
   tn_dgram *heap;
@@ -160,6 +162,13 @@ static void cb_peer_event(void *user, const sc_peer_event *ev) {
   }
 }
 
+static void cb_post(void *user, const sc_post_event *ev) {
+  tn_node *n = user;
+  if (n->net->post != NULL) {
+    n->net->post(n->net->post_arg, n->index, ev);
+  }
+}
+
 static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
   tn_node *n = user;
   if (n->net->play != NULL) {
@@ -217,6 +226,7 @@ static int start_node(tn_node *n, const sc_settings *settings,
   cb.log = cb_log;
   cb.peer_event = cb_peer_event;
   cb.stream_data = cb_stream_data;
+  cb.post = cb_post;
   return sc_node_new(&n->node, &st, &cb, mem, n, n->net->now);
 }
 
@@ -265,6 +275,11 @@ void tn_set_tap(tn *net, tn_tap_fn fn, void *arg) {
 void tn_set_play(tn *net, tn_play_fn fn, void *arg) {
   net->play = fn;
   net->play_arg = arg;
+}
+
+void tn_set_post(tn *net, tn_post_fn fn, void *arg) {
+  net->post = fn;
+  net->post_arg = arg;
 }
 
 uint64_t tn_now(const tn *net) { return net->now; }

@@ -24,6 +24,7 @@
 #include "sc_mem.h"
 #include "sc_meshmsg.h"
 #include "sc_node_int.h"
+#include "sc_post.h"
 
 _Static_assert(SC_MESH_VOUCH_MAX == SC_MEMBERS_MAX,
                "a link record holds what one report can vouch for");
@@ -1430,6 +1431,7 @@ void sc_mesh_free(sc_node *node) {
   for (i = 0; i < node->mesh.ngroups; i++) {
     sc_mem_free(node->mem, node->mesh.groups[i]->m);
     sc_mem_free(node->mem, node->mesh.groups[i]->links);
+    sc_post_group_free(node, node->mesh.groups[i]->post);
     sc_mem_free(node->mem, node->mesh.groups[i]);
   }
   node->mesh.ngroups = 0;

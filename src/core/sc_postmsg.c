@@ -7,34 +7,33 @@ static int done(const sc_rd *r) {
   return sc_rd_left(r) == 0 ? 0 : SC_ERR_MALFORMED;
 }
 
-static size_t id_len(void) { return SC_GROUP_ID_LEN + SC_PEER_ID_LEN; }
+static size_t id_len(void) { return SC_GROUP_ID_LEN + SC_PEER_ID_LEN + 8; }
 
 static void write_id(sc_wr *w, const sc_post_id *m) {
   (void)sc_wr_bytes(w, m->group_id, SC_GROUP_ID_LEN);
   (void)sc_wr_bytes(w, m->origin, SC_PEER_ID_LEN);
+  (void)sc_wr_u64(w, m->incarnation);
   (void)sc_wr_varint(w, m->number);
 }
 
 static int read_id(sc_rd *r, sc_post_id *m) {
   return sc_rd_bytes(r, m->group_id, SC_GROUP_ID_LEN) != 0 ||
                  sc_rd_bytes(r, m->origin, SC_PEER_ID_LEN) != 0 ||
+                 sc_rd_u64(r, &m->incarnation) != 0 ||
                  sc_rd_varint(r, &m->number) != 0
              ? SC_ERR_MALFORMED
              : 0;
 }
 
 int sc_post_write(sc_wr *w, const sc_post_msg *m) {
-  if (m->len > SC_POST_MAX || m->id.number > SC_VARINT_MAX ||
-      m->sent_ms > SC_VARINT_MAX) {
+  if (m->len > SC_POST_MAX || m->id.number > SC_VARINT_MAX) {
     return SC_ERR_INVALID_ARG;
   }
-  if (sc_wr_left(w) < id_len() + sc_varint_len(m->id.number) +
-                          sc_varint_len(m->sent_ms) + 2 * SC_RING_LEN +
-                          m->len) {
+  if (sc_wr_left(w) <
+      id_len() + sc_varint_len(m->id.number) + 2 * SC_RING_LEN + m->len) {
     return SC_ERR_BUFFER;
   }
   write_id(w, &m->id);
-  (void)sc_wr_varint(w, m->sent_ms);
   (void)sc_wr_bytes(w, m->lo.b, SC_RING_LEN);
   (void)sc_wr_bytes(w, m->hi.b, SC_RING_LEN);
   (void)sc_wr_bytes(w, m->payload, m->len);
@@ -44,8 +43,7 @@ int sc_post_write(sc_wr *w, const sc_post_msg *m) {
 int sc_post_read(sc_post_msg *m, const uint8_t *body, size_t len) {
   sc_rd r;
   sc_rd_init(&r, body, len);
-  if (read_id(&r, &m->id) != 0 || sc_rd_varint(&r, &m->sent_ms) != 0 ||
-      sc_rd_bytes(&r, m->lo.b, SC_RING_LEN) != 0 ||
+  if (read_id(&r, &m->id) != 0 || sc_rd_bytes(&r, m->lo.b, SC_RING_LEN) != 0 ||
       sc_rd_bytes(&r, m->hi.b, SC_RING_LEN) != 0 ||
       sc_rd_left(&r) > SC_POST_MAX) {
     return SC_ERR_MALFORMED;

@@ -27,19 +27,22 @@ enum sc_post_msg_kind {
   SC_MSG_IWANT = 13  /* send me this post */
 };
 
-#define SC_POST_MAX 900 /* payload bytes a post may carry */
+#define SC_POST_MAX SC_POST_MAX_LEN /* payload bytes a post may carry */
 
-/* A post is named by its origin and the origin's number for it. */
+/* A post is named by its origin, the origin's incarnation (random per
+ * start, so that a restarted origin's numbers are new) and its number,
+ * counted from 0 in each incarnation. */
 typedef struct sc_post_id {
   uint8_t group_id[SC_GROUP_ID_LEN];
   uint8_t origin[SC_PEER_ID_LEN];
+  uint64_t incarnation;
   uint64_t number;
 } sc_post_id;
 
 typedef struct sc_post_msg {
   sc_post_id id;
-  uint64_t sent_ms;       /* the origin's clock when it posted */
-  sc_ring_addr lo, hi;    /* hand on to members in (lo, hi) clockwise */
+  sc_ring_addr lo, hi;    /* hand on to members in (lo, hi) clockwise; none
+                             when lo == hi */
   const uint8_t *payload; /* into the body read; 0..SC_POST_MAX bytes */
   size_t len;
 } sc_post_msg;

@@ -118,6 +118,7 @@ SC_API char *sc_hex(char *out, const uint8_t *in, size_t len);
 
 typedef struct sc_node sc_node;
 struct sc_play_chunk;
+struct sc_post_event;
 
 enum sc_log_level {
   SC_LOG_ERROR = 0,
@@ -171,6 +172,9 @@ typedef struct sc_callbacks {
   /* Hands over the next fragment of a stream this node plays
    * (sc_node_play), in order. Optional. */
   void (*stream_data)(void *user, const struct sc_play_chunk *chunk);
+  /* Hands over a post from another member of a joined group, once per
+   * post. Optional. */
+  void (*post)(void *user, const struct sc_post_event *ev);
 } sc_callbacks;
 
 typedef struct sc_settings {
@@ -353,6 +357,14 @@ typedef struct sc_group_stats {
   uint64_t connects;         /* connections started toward members */
   uint64_t connect_failures; /* ... that did not come up in time */
   uint64_t sheds;            /* sessions no group needed, closed */
+  /* posting */
+  uint64_t posts_sent;         /* this node's own posts */
+  uint64_t posts_received;     /* others' posts delivered, each once */
+  uint64_t posts_duplicate;    /* copies of posts already delivered */
+  uint64_t posts_dropped;      /* over their origin's rate */
+  uint64_t posts_refused;      /* posting messages in a group without it */
+  uint64_t posts_forwarded;    /* POSTs handed on, own ones included */
+  uint64_t post_repairs_asked; /* IWANTs sent */
 } sc_group_stats;
 
 typedef struct sc_group_info {
@@ -506,6 +518,27 @@ SC_API int sc_node_play(sc_node *node, const char *group, const char *name,
  * streams the node has. */
 SC_API size_t sc_node_streams(const sc_node *node, sc_stream_info *out,
                               size_t cap);
+
+/* ---- posting ------------------------------------------------------------ */
+
+#define SC_POST_MAX_LEN 900 /* bytes a post may carry */
+
+/* A post delivered to this node (the post callback). */
+typedef struct sc_post_event {
+  uint8_t group_id[SC_GROUP_ID_BYTES];
+  uint8_t origin[SC_PEER_ID_LEN]; /* the member that posted it */
+  uint64_t number;                /* the origin's count of its posts */
+  const uint8_t *data;            /* valid during the callback */
+  size_t len;
+} sc_post_event;
+
+/* sc_node_post posts |len| (0..SC_POST_MAX_LEN) bytes at |data| to every
+ * member of the joined group |group| (a spec, as given to
+ * sc_node_join_group). Returns 0, SC_ERR_INVALID_ARG (too long),
+ * SC_ERR_MALFORMED (bad spec), SC_ERR_NOT_FOUND (group not joined),
+ * SC_ERR_STATE (the group does not allow posting) or SC_ERR_NOMEM. */
+SC_API int sc_node_post(sc_node *node, const char *group, const uint8_t *data,
+                        size_t len, uint64_t now);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,532 @@
+/*
+ * sc_post.c: posting (sc_post.h).
+ *
+ * The origin hands its post to each member link with an interval of the
+ * ring: links sorted clockwise from the origin, link k gets the members
+ * between it and link k + 1, the last one those up to the origin. Each
+ * receiver delivers the post and does the same within its interval. In a
+ * converged mesh every member holds its ring successor as a link, so every
+ * member is reached once, by N - 1 messages.
+ *
+ * A member that delivered a post tells its nearest member link on each
+ * side (IHAVE) a little later; one that lacks the post asks for it
+ * (IWANT), gets it with an empty interval and tells its own ring
+ * neighbours in turn, so a run of members that a failed link cut off is
+ * filled from both ends.
+ *
+ * Exactly once: per origin a window of the numbers seen (the highest and
+ * 64 below it), reset by a new incarnation of the origin. Per origin a
+ * token bucket bounds how fast it may post.
+ */
+#include "sc_post.h"
+
+#include <string.h>
+
+#include "sc_macro.h"
+#include "sc_mem.h"
+#include "sc_mesh.h"
+#include "sc_node_int.h"
+#include "sc_postmsg.h"
+#include "sc_session.h"
+
+#define ORIGINS_MAX 4096          /* origins remembered per group */
+#define KEEP_MAX 64               /* posts kept for IWANT per group */
+#define KEEP_FOR (60 * SC_SEC)    /* ... at most this long */
+#define IHAVE_DELAY (200 * SC_MS) /* after delivery, tell ring neighbours */
+#define IHAVE_MAX 256             /* IHAVEs waiting per group */
+#define TOKEN 1000                /* one post, in the bucket's units */
+#define RATE (10 * TOKEN)         /* posts an origin may make a second */
+#define BURST (50 * TOKEN)        /* ... and at once */
+#define LINKS_MAX 128             /* member links handed a post */
+
+typedef struct origin {
+  uint8_t id[SC_PEER_ID_LEN];
+  uint64_t inc;  /* the incarnation the window is for */
+  uint64_t top;  /* the highest number seen + 1, 0: none */
+  uint64_t bits; /* bit i: number top - 1 - i was seen */
+  uint64_t tokens, refill_at;
+  uint64_t used_at;
+} origin;
+
+typedef struct kept {
+  sc_post_id id;
+  uint64_t at; /* 0: empty */
+  size_t len;
+  uint8_t data[SC_POST_MAX];
+} kept;
+
+typedef struct ihave {
+  sc_post_id id;
+  uint32_t from; /* the session the post came from: not told */
+  uint64_t due;
+} ihave;
+
+struct sc_pgroup {
+  uint64_t next; /* this node's next post number */
+  origin *o;     /* sorted by id */
+  size_t no, ocap;
+  kept keep[KEEP_MAX];
+  size_t keep_next;
+  ihave q[IHAVE_MAX];
+  size_t nq;
+};
+
+void sc_post_group_free(sc_node *node, sc_pgroup *pg) {
+  if (pg != NULL) {
+    sc_mem_free(node->mem, pg->o);
+    sc_mem_free(node->mem, pg);
+  }
+}
+
+static sc_pgroup *pgroup(sc_node *node, sc_mgroup *g) {
+  if (g->post == NULL) {
+    g->post = sc_mem_calloc(node->mem, 1, sizeof(*g->post));
+  }
+  return g->post;
+}
+
+/* ---- origins: the window and the bucket
+ * ---------------------------------------------------
+ */
+
+/* The origin |id|, added if new (evicting the least recently used when
+ * full); NULL without memory. */
+static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
+                         uint64_t now) {
+  size_t lo = 0, hi = pg->no, i;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    int c = memcmp(pg->o[mid].id, id, SC_PEER_ID_LEN);
+    if (c == 0) {
+      pg->o[mid].used_at = now;
+      return &pg->o[mid];
+    }
+    if (c < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (pg->no == ORIGINS_MAX) {
+    size_t old = 0;
+    for (i = 1; i < pg->no; i++) {
+      if (pg->o[i].used_at < pg->o[old].used_at) {
+        old = i;
+      }
+    }
+    memmove(&pg->o[old], &pg->o[old + 1], (pg->no - old - 1) * sizeof(*pg->o));
+    pg->no--;
+    if (old < lo) {
+      lo--;
+    }
+  }
+  if (pg->no == pg->ocap) {
+    size_t cap = pg->ocap == 0 ? 16 : 2 * pg->ocap;
+    origin *o = sc_mem_calloc(node->mem, cap, sizeof(*o));
+    if (o == NULL) {
+      return NULL;
+    }
+    if (pg->no > 0) {
+      memcpy(o, pg->o, pg->no * sizeof(*o));
+    }
+    sc_mem_free(node->mem, pg->o);
+    pg->o = o;
+    pg->ocap = cap;
+  }
+  memmove(&pg->o[lo + 1], &pg->o[lo], (pg->no - lo) * sizeof(*pg->o));
+  pg->no++;
+  memset(&pg->o[lo], 0, sizeof(*pg->o));
+  memcpy(pg->o[lo].id, id, SC_PEER_ID_LEN);
+  pg->o[lo].tokens = BURST;
+  pg->o[lo].refill_at = now;
+  pg->o[lo].used_at = now;
+  return &pg->o[lo];
+}
+
+/* Whether post |n| of incarnation |inc| is new from |o|. */
+static int is_new(const origin *o, uint64_t inc, uint64_t n) {
+  uint64_t i;
+  if (o->top == 0 || inc != o->inc || n >= o->top) {
+    return 1;
+  }
+  i = o->top - 1 - n;
+  return i < 64 && !((o->bits >> i) & 1);
+}
+
+static void mark_seen(origin *o, uint64_t inc, uint64_t n) {
+  if (o->top == 0 || inc != o->inc) {
+    o->inc = inc;
+    o->top = n + 1;
+    o->bits = 1;
+  } else if (n >= o->top) {
+    uint64_t shift = n + 1 - o->top;
+    o->bits = shift >= 64 ? 1 : (o->bits << shift) | 1;
+    o->top = n + 1;
+  } else {
+    o->bits |= (uint64_t)1 << (o->top - 1 - n);
+  }
+}
+
+/* Takes a token from |o|'s bucket; 0 when it is empty. */
+static int take_token(origin *o, uint64_t now) {
+  uint64_t add = (now - o->refill_at) / (SC_SEC / RATE);
+  if (add > 0) {
+    o->tokens = SC_MIN(BURST, o->tokens + add);
+    o->refill_at += add * (SC_SEC / RATE);
+  }
+  if (o->tokens < TOKEN) {
+    return 0;
+  }
+  o->tokens -= TOKEN;
+  return 1;
+}
+
+/* ---- kept posts
+ * ---------------------------------------------------------------
+ */
+
+static int same_id(const sc_post_id *a, const sc_post_id *b) {
+  return a->number == b->number && a->incarnation == b->incarnation &&
+         memcmp(a->origin, b->origin, SC_PEER_ID_LEN) == 0;
+}
+
+static void keep(sc_pgroup *pg, const sc_post_id *id, const uint8_t *data,
+                 size_t len, uint64_t now) {
+  kept *k = &pg->keep[pg->keep_next];
+  pg->keep_next = (pg->keep_next + 1) % KEEP_MAX;
+  k->id = *id;
+  k->at = now;
+  k->len = len;
+  if (len > 0) {
+    memcpy(k->data, data, len);
+  }
+}
+
+static const kept *kept_post(const sc_pgroup *pg, const sc_post_id *id,
+                             uint64_t now) {
+  size_t i;
+  for (i = 0; i < KEEP_MAX; i++) {
+    const kept *k = &pg->keep[i];
+    if (k->at != 0 && now - k->at < KEEP_FOR && same_id(&k->id, id)) {
+      return k;
+    }
+  }
+  return NULL;
+}
+
+/* ---- sending
+ * ------------------------------------------------------------------
+ */
+
+static void send_post(sc_node *node, uint32_t sid, const sc_post_id *id,
+                      const sc_ring_addr *lo, const sc_ring_addr *hi,
+                      const uint8_t *data, size_t len, uint64_t now) {
+  sc_session *s = sc_node_session(node, sid);
+  uint8_t body[SC_MSG_MAX];
+  sc_post_msg m;
+  sc_wr w;
+  if (s == NULL || !sc_session_is_usable(s)) {
+    return;
+  }
+  m.id = *id;
+  m.lo = *lo;
+  m.hi = *hi;
+  m.payload = data;
+  m.len = len;
+  sc_wr_init(&w, body, sizeof(body));
+  if (sc_post_write(&w, &m) == 0) {
+    (void)sc_session_send_msg(s, SC_MSG_POST, body, w.len, now);
+  }
+}
+
+static void send_id(sc_node *node, uint32_t sid, uint64_t kind,
+                    const sc_post_id *id, uint64_t now) {
+  sc_session *s = sc_node_session(node, sid);
+  uint8_t body[128];
+  sc_wr w;
+  if (s == NULL || !sc_session_is_usable(s)) {
+    return;
+  }
+  sc_wr_init(&w, body, sizeof(body));
+  if (sc_post_id_write(&w, id) == 0) {
+    (void)sc_session_send_msg(s, kind, body, w.len, now);
+  }
+}
+
+/* Hands the post on to the member links of |g| in (lo, hi) clockwise, the
+ * whole ring but this node when |whole|, each with its share of the
+ * interval; not to the session |from|. */
+static void hand_on(sc_node *node, sc_mgroup *g, const sc_post_id *id,
+                    const sc_ring_addr *lo, const sc_ring_addr *hi, int whole,
+                    uint32_t from, const uint8_t *data, size_t len,
+                    uint64_t now) {
+  size_t pick[LINKS_MAX], n = 0, i, j;
+  sc_ring_addr span, d[LINKS_MAX];
+  sc_ring_sub(&span, hi, lo);
+  for (i = 0; i < g->n && n < LINKS_MAX; i++) {
+    const sc_member *m = &g->m[i];
+    sc_ring_addr dm;
+    static const sc_ring_addr zero;
+    if (m->sid == 0 || m->sid == from) {
+      continue;
+    }
+    sc_ring_sub(&dm, &m->gaddr, lo);
+    if (sc_ring_cmp(&dm, &zero) == 0 ||
+        (!whole && sc_ring_cmp(&dm, &span) >= 0)) {
+      continue;
+    }
+    /* Insert in clockwise order from |lo|. */
+    for (j = n; j > 0 && sc_ring_cmp(&d[j - 1], &dm) > 0; j--) {
+      d[j] = d[j - 1];
+      pick[j] = pick[j - 1];
+    }
+    d[j] = dm;
+    pick[j] = i;
+    n++;
+  }
+  for (i = 0; i < n; i++) {
+    const sc_ring_addr *end = i + 1 < n ? &g->m[pick[i + 1]].gaddr : hi;
+    send_post(node, g->m[pick[i]].sid, id, &g->m[pick[i]].gaddr, end, data, len,
+              now);
+    g->st.posts_forwarded++;
+  }
+}
+
+/* The member links nearest this node clockwise and counter-clockwise. */
+static void ring_links(const sc_mgroup *g, uint32_t out[2]) {
+  sc_ring_addr best[2];
+  size_t i;
+  int k;
+  out[0] = out[1] = 0;
+  for (i = 0; i < g->n; i++) {
+    const sc_member *m = &g->m[i];
+    sc_ring_addr d[2];
+    if (m->sid == 0) {
+      continue;
+    }
+    sc_ring_sub(&d[0], &m->gaddr, &g->self);
+    sc_ring_sub(&d[1], &g->self, &m->gaddr);
+    for (k = 0; k < 2; k++) {
+      if (out[k] == 0 || sc_ring_cmp(&d[k], &best[k]) < 0) {
+        out[k] = m->sid;
+        best[k] = d[k];
+      }
+    }
+  }
+}
+
+static void queue_ihave(sc_pgroup *pg, const sc_post_id *id, uint32_t from,
+                        uint64_t now) {
+  if (pg->nq < IHAVE_MAX) {
+    pg->q[pg->nq].id = *id;
+    pg->q[pg->nq].from = from;
+    pg->q[pg->nq].due = now + IHAVE_DELAY;
+    pg->nq++;
+  }
+}
+
+/* ---- receiving
+ * ----------------------------------------------------------------
+ */
+
+static void deliver(sc_node *node, sc_mgroup *g, const sc_post_id *id,
+                    const uint8_t *data, size_t len) {
+  sc_post_event ev;
+  g->st.posts_received++;
+  if (node->cb.post == NULL) {
+    return;
+  }
+  memcpy(ev.group_id, id->group_id, SC_GROUP_ID_BYTES);
+  memcpy(ev.origin, id->origin, SC_PEER_ID_LEN);
+  ev.number = id->number;
+  ev.data = data;
+  ev.len = len;
+  node->cb.post(node->user, &ev);
+}
+
+/* The group a posting message names, if joined with posting on and |s|
+ * is a member link of it; counts what it refuses. */
+static sc_mgroup *posting_group(sc_node *node, sc_session *s,
+                                const uint8_t *group_id) {
+  sc_mgroup *g = sc_mesh_group(node, group_id);
+  if (g == NULL || sc_mesh_member_link(g, s->local_sid) == NULL) {
+    return NULL;
+  }
+  if (!(g->spec.features & SC_GROUP_POSTING)) {
+    g->st.posts_refused++;
+    return NULL;
+  }
+  return g;
+}
+
+static void on_post(sc_node *node, sc_session *s, const uint8_t *body,
+                    size_t len, uint64_t now) {
+  sc_post_msg m;
+  sc_mgroup *g;
+  sc_pgroup *pg;
+  origin *o;
+  if (sc_post_read(&m, body, len) != 0 ||
+      (g = posting_group(node, s, m.id.group_id)) == NULL ||
+      (pg = pgroup(node, g)) == NULL) {
+    return;
+  }
+  if (memcmp(m.id.origin, node->peer_id, SC_PEER_ID_LEN) == 0) {
+    g->st.posts_duplicate++; /* its own, come round */
+    return;
+  }
+  if ((o = origin_of(node, pg, m.id.origin, now)) == NULL) {
+    return;
+  }
+  if (!is_new(o, m.id.incarnation, m.id.number)) {
+    g->st.posts_duplicate++;
+    return;
+  }
+  if (!take_token(o, now)) {
+    g->st.posts_dropped++;
+    return;
+  }
+  mark_seen(o, m.id.incarnation, m.id.number);
+  keep(pg, &m.id, m.payload, m.len, now);
+  deliver(node, g, &m.id, m.payload, m.len);
+  /* This node's own share starts at its address, whatever lo says. */
+  if (sc_ring_cmp(&m.lo, &m.hi) != 0) {
+    hand_on(node, g, &m.id, &g->self, &m.hi, 0, s->local_sid, m.payload, m.len,
+            now);
+  }
+  queue_ihave(pg, &m.id, s->local_sid, now);
+  sc_node_refresh_expiry(node);
+}
+
+static void on_ihave(sc_node *node, sc_session *s, const uint8_t *body,
+                     size_t len, uint64_t now) {
+  sc_post_id id;
+  sc_mgroup *g;
+  sc_pgroup *pg;
+  origin *o;
+  if (sc_post_id_read(&id, body, len) != 0 ||
+      (g = posting_group(node, s, id.group_id)) == NULL ||
+      (pg = pgroup(node, g)) == NULL ||
+      memcmp(id.origin, node->peer_id, SC_PEER_ID_LEN) == 0 ||
+      (o = origin_of(node, pg, id.origin, now)) == NULL) {
+    return;
+  }
+  if (is_new(o, id.incarnation, id.number)) {
+    send_id(node, s->local_sid, SC_MSG_IWANT, &id, now);
+    g->st.post_repairs_asked++;
+  }
+}
+
+static void on_iwant(sc_node *node, sc_session *s, const uint8_t *body,
+                     size_t len, uint64_t now) {
+  sc_post_id id;
+  sc_mgroup *g;
+  sc_member *m;
+  const kept *k;
+  if (sc_post_id_read(&id, body, len) != 0 ||
+      (g = posting_group(node, s, id.group_id)) == NULL || g->post == NULL ||
+      (k = kept_post(g->post, &id, now)) == NULL ||
+      (m = sc_mesh_member_link(g, s->local_sid)) == NULL) {
+    return;
+  }
+  /* An empty interval: the asker hands it on along the ring only. */
+  send_post(node, s->local_sid, &id, &m->gaddr, &m->gaddr, k->data, k->len,
+            now);
+}
+
+int sc_post_on_message(sc_node *node, sc_session *s, uint64_t kind,
+                       const uint8_t *body, size_t len, uint64_t now) {
+  switch (kind) {
+  case SC_MSG_POST:
+    on_post(node, s, body, len, now);
+    return 1;
+  case SC_MSG_IHAVE:
+    on_ihave(node, s, body, len, now);
+    return 1;
+  case SC_MSG_IWANT:
+    on_iwant(node, s, body, len, now);
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+/* ---- timers
+ * -------------------------------------------------------------------
+ */
+
+void sc_post_on_timer(sc_node *node, uint64_t now) {
+  size_t gi, i, j;
+  for (gi = 0; gi < node->mesh.ngroups; gi++) {
+    sc_mgroup *g = node->mesh.groups[gi];
+    sc_pgroup *pg = g->post;
+    uint32_t ring[2];
+    if (pg == NULL || pg->nq == 0) {
+      continue;
+    }
+    ring_links(g, ring);
+    for (i = j = 0; i < pg->nq; i++) {
+      ihave *q = &pg->q[i];
+      int k;
+      if (q->due > now) {
+        pg->q[j++] = *q;
+        continue;
+      }
+      for (k = 0; k < 2; k++) {
+        if (ring[k] != 0 && ring[k] != q->from &&
+            (k == 0 || ring[1] != ring[0])) {
+          send_id(node, ring[k], SC_MSG_IHAVE, &q->id, now);
+        }
+      }
+    }
+    pg->nq = j;
+  }
+}
+
+uint64_t sc_post_deadline(const sc_node *node) {
+  uint64_t d = UINT64_MAX;
+  size_t gi, i;
+  for (gi = 0; gi < node->mesh.ngroups; gi++) {
+    const sc_pgroup *pg = node->mesh.groups[gi]->post;
+    for (i = 0; pg != NULL && i < pg->nq; i++) {
+      d = SC_MIN(d, pg->q[i].due);
+    }
+  }
+  return d;
+}
+
+/* ---- the API
+ * ------------------------------------------------------------------
+ */
+
+int sc_node_post(sc_node *node, const char *group, const uint8_t *data,
+                 size_t len, uint64_t now) {
+  sc_group_spec gs;
+  sc_mgroup *g;
+  sc_pgroup *pg;
+  sc_post_id id;
+  if (len > SC_POST_MAX || (len > 0 && data == NULL)) {
+    return SC_ERR_INVALID_ARG;
+  }
+  if (group == NULL || sc_group_spec_parse(&gs, group) != 0) {
+    return SC_ERR_MALFORMED;
+  }
+  if ((g = sc_mesh_group(node, gs.id)) == NULL) {
+    return SC_ERR_NOT_FOUND;
+  }
+  if (!(g->spec.features & SC_GROUP_POSTING)) {
+    return SC_ERR_STATE;
+  }
+  if ((pg = pgroup(node, g)) == NULL) {
+    return SC_ERR_NOMEM;
+  }
+  memcpy(id.group_id, gs.id, SC_GROUP_ID_LEN);
+  memcpy(id.origin, node->peer_id, SC_PEER_ID_LEN);
+  id.incarnation = node->incarnation;
+  id.number = pg->next++;
+  keep(pg, &id, data, len, now);
+  hand_on(node, g, &id, &g->self, &g->self, 1, 0, data, len, now);
+  queue_ihave(pg, &id, 0, now);
+  g->st.posts_sent++;
+  sc_node_refresh_expiry(node);
+  return 0;
+}
