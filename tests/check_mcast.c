@@ -89,18 +89,10 @@ static void setup(void) {
 
 static void teardown(void) { tn_del(net); }
 
-/* |n| nodes in one /24 each, all in GROUP, everyone connected to node 0. */
+/* |n| nodes in one /24 each, all in |spec|, everyone connected to node 0,
+ * run for 5 s. */
 static void swarm(int n, const char *spec) {
-  int i;
-  char addr[32];
-  for (i = 0; i < n; i++) {
-    snprintf(addr, sizeof(addr), "10.0.%d.1:4433", i);
-    ck_assert_int_eq(tn_add(net, addr, NULL, NULL), i);
-    ck_assert_int_eq(sc_node_join_group(nd(i), spec, 0), 0);
-  }
-  for (i = 1; i < n; i++) {
-    tn_connect(net, i, 0);
-  }
+  ck_assert_int_eq(tn_group(net, n, spec), 0);
   tn_run(net, 5 * SC_SEC);
 }
 

@@ -290,6 +290,22 @@ int tn_connect(tn *net, int i, int j) {
   return sc_node_connect(net->nodes[i]->node, &net->nodes[j]->addr, net->now);
 }
 
+int tn_group(tn *net, int n, const char *spec) {
+  int i;
+  char addr[32];
+  for (i = 0; i < n; i++) {
+    snprintf(addr, sizeof(addr), "10.0.%d.1:4433", i);
+    if (tn_add(net, addr, NULL, NULL) != i ||
+        sc_node_join_group(net->nodes[i]->node, spec, net->now) < 0) {
+      return -1;
+    }
+  }
+  for (i = 1; i < n; i++) {
+    (void)tn_connect(net, i, 0);
+  }
+  return 0;
+}
+
 void tn_crash(tn *net, int i) {
   sc_node_del(net->nodes[i]->node);
   net->nodes[i]->node = NULL;

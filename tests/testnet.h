@@ -76,6 +76,12 @@ uint64_t tn_now(const tn *net);
 /* tn_connect makes node |i| keep a session with node |j|'s address. */
 int tn_connect(tn *net, int i, int j);
 
+/* tn_group adds |n| nodes with default settings, node i at 10.0.i.1:4433
+ * (one /24 each), joins each to the group |spec| and connects each to
+ * node 0. Returns 0, or -1 if a node could not be added or join (the
+ * nodes must be the network's first). */
+int tn_group(tn *net, int n, const char *spec);
+
 /* tn_run advances virtual time by |duration|, delivering datagrams and
  * firing node timers in time order. */
 void tn_run(tn *net, uint64_t duration);
