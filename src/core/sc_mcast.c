@@ -909,21 +909,6 @@ static int name_check(const char *name, size_t *len) {
   return 0;
 }
 
-static int find_group(sc_node *node, const char *spec, sc_mgroup **g) {
-  sc_group_spec gs;
-  if (spec == NULL || sc_group_spec_parse(&gs, spec) != 0) {
-    return SC_ERR_MALFORMED;
-  }
-  *g = sc_mesh_group(node, gs.id);
-  if (*g == NULL) {
-    return SC_ERR_NOT_FOUND;
-  }
-  if (!((*g)->spec.features & SC_GROUP_MULTICAST)) {
-    return SC_ERR_STATE;
-  }
-  return 0;
-}
-
 int sc_node_publish(sc_node *node, const char *group, const char *name,
                     const uint8_t sk[SC_STREAM_SECRET_LEN], uint64_t now,
                     uint32_t *handle) {
@@ -937,7 +922,7 @@ int sc_node_publish(sc_node *node, const char *group, const char *name,
   if (sk == NULL || handle == NULL || name_check(name, &len) != 0) {
     return SC_ERR_INVALID_ARG;
   }
-  rv = find_group(node, group, &g);
+  rv = sc_mesh_group_of(node, group, SC_GROUP_MULTICAST, &g);
   if (rv != 0) {
     return rv;
   }
@@ -992,7 +977,7 @@ int sc_node_play(sc_node *node, const char *group, const char *name,
   if (handle == NULL || name_check(name, &len) != 0) {
     return SC_ERR_INVALID_ARG;
   }
-  rv = find_group(node, group, &g);
+  rv = sc_mesh_group_of(node, group, SC_GROUP_MULTICAST, &g);
   if (rv != 0) {
     return rv;
   }

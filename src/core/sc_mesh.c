@@ -1426,6 +1426,19 @@ int sc_node_join_group(sc_node *node, const char *spec, uint64_t now) {
   return (int)(mh->ngroups - 1);
 }
 
+int sc_mesh_group_of(sc_node *node, const char *spec, unsigned feature,
+                     sc_mgroup **g) {
+  sc_group_spec gs;
+  if (spec == NULL || sc_group_spec_parse(&gs, spec) != 0) {
+    return SC_ERR_MALFORMED;
+  }
+  *g = sc_mesh_group(node, gs.id);
+  if (*g == NULL) {
+    return SC_ERR_NOT_FOUND;
+  }
+  return ((*g)->spec.features & feature) ? 0 : SC_ERR_STATE;
+}
+
 void sc_mesh_free(sc_node *node) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {

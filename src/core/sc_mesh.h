@@ -96,6 +96,13 @@ typedef struct sc_mesh {
 /* sc_mesh_group returns the joined group with ID |id|, or NULL. */
 sc_mgroup *sc_mesh_group(const sc_node *node, const uint8_t *id);
 
+/* sc_mesh_group_of finds the joined group named by |spec| (a spec, as
+ * given to sc_node_join_group) with |feature| (an enum sc_group_feature
+ * bit) on, into |*g|. Returns 0, SC_ERR_MALFORMED (bad spec),
+ * SC_ERR_NOT_FOUND (not joined) or SC_ERR_STATE (feature off). */
+int sc_mesh_group_of(sc_node *node, const char *spec, unsigned feature,
+                     sc_mgroup **g);
+
 /* sc_mesh_member_link returns the member of |g| whose member link is the
  * session |sid| (a proved member, doc/protocol.md §11.2), or NULL. */
 sc_member *sc_mesh_member_link(sc_mgroup *g, uint32_t sid);

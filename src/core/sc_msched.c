@@ -181,6 +181,7 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
   /* Maps from the pushers, the best few others and one that rotates. */
   {
     size_t extra = 0;
+    int all = starved(st, now);
     if (now >= st->rotate_at && st->np > 0) {
       uint8_t r[2];
       sc_node_rand(node, r, sizeof(r));
@@ -188,7 +189,7 @@ static void review(sc_node *node, mstream *st, uint64_t now) {
       st->rotate_at = now + sc_mc_jitter(node, ROTATE);
     }
     for (i = 0; i < st->np; i++) {
-      if (want[i] != 0 || st->p[i].sid == st->rotate_sid || starved(st, now)) {
+      if (want[i] != 0 || st->p[i].sid == st->rotate_sid || all) {
         want[i] |= SC_PUSH_MAPS;
       }
     }
@@ -551,10 +552,13 @@ void sc_mc_tick(sc_node *node, mstream *st, uint64_t now) {
       now - st->blk_started >= node->settings.manifest_interval) {
     sc_mc_close_block(node, st, now);
   }
-  if (starved(st, now) && !st->was_starved) {
-    st->next_review = now; /* widen the maps at once */
+  {
+    int now_starved = starved(st, now);
+    if (now_starved && !st->was_starved) {
+      st->next_review = now; /* widen the maps at once */
+    }
+    st->was_starved = (uint8_t)now_starved;
   }
-  st->was_starved = (uint8_t)starved(st, now);
   if (now >= st->next_review) {
     size_t i;
     sc_mc_sync_peers(node, st, now);

@@ -122,14 +122,10 @@ static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
   }
   if (pg->no == pg->ocap) {
     size_t cap = pg->ocap == 0 ? 16 : 2 * pg->ocap;
-    origin *o = sc_mem_calloc(node->mem, cap, sizeof(*o));
+    origin *o = sc_mem_realloc(node->mem, pg->o, cap * sizeof(*o));
     if (o == NULL) {
       return NULL;
     }
-    if (pg->no > 0) {
-      memcpy(o, pg->o, pg->no * sizeof(*o));
-    }
-    sc_mem_free(node->mem, pg->o);
     pg->o = o;
     pg->ocap = cap;
   }
@@ -460,7 +456,7 @@ void sc_post_on_timer(sc_node *node, uint64_t now) {
     sc_mgroup *g = node->mesh.groups[gi];
     sc_pgroup *pg = g->post;
     uint32_t ring[2];
-    if (pg == NULL || pg->nq == 0) {
+    if (pg == NULL || pg->nq == 0 || pg->q[0].due > now) {
       continue;
     }
     ring_links(g, ring);
@@ -484,11 +480,12 @@ void sc_post_on_timer(sc_node *node, uint64_t now) {
 
 uint64_t sc_post_deadline(const sc_node *node) {
   uint64_t d = UINT64_MAX;
-  size_t gi, i;
+  size_t gi;
   for (gi = 0; gi < node->mesh.ngroups; gi++) {
     const sc_pgroup *pg = node->mesh.groups[gi]->post;
-    for (i = 0; pg != NULL && i < pg->nq; i++) {
-      d = SC_MIN(d, pg->q[i].due);
+    /* Queued in due order: each waits the same delay. */
+    if (pg != NULL && pg->nq > 0) {
+      d = SC_MIN(d, pg->q[0].due);
     }
   }
   return d;
@@ -500,26 +497,20 @@ uint64_t sc_post_deadline(const sc_node *node) {
 
 int sc_node_post(sc_node *node, const char *group, const uint8_t *data,
                  size_t len, uint64_t now) {
-  sc_group_spec gs;
   sc_mgroup *g;
   sc_pgroup *pg;
   sc_post_id id;
+  int rv;
   if (len > SC_POST_MAX || (len > 0 && data == NULL)) {
     return SC_ERR_INVALID_ARG;
   }
-  if (group == NULL || sc_group_spec_parse(&gs, group) != 0) {
-    return SC_ERR_MALFORMED;
-  }
-  if ((g = sc_mesh_group(node, gs.id)) == NULL) {
-    return SC_ERR_NOT_FOUND;
-  }
-  if (!(g->spec.features & SC_GROUP_POSTING)) {
-    return SC_ERR_STATE;
+  if ((rv = sc_mesh_group_of(node, group, SC_GROUP_POSTING, &g)) != 0) {
+    return rv;
   }
   if ((pg = pgroup(node, g)) == NULL) {
     return SC_ERR_NOMEM;
   }
-  memcpy(id.group_id, gs.id, SC_GROUP_ID_LEN);
+  memcpy(id.group_id, g->spec.id, SC_GROUP_ID_LEN);
   memcpy(id.origin, node->peer_id, SC_PEER_ID_LEN);
   id.incarnation = node->incarnation;
   id.number = pg->next++;
