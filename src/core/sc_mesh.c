@@ -1439,13 +1439,18 @@ int sc_mesh_group_of(sc_node *node, const char *spec, unsigned feature,
   return ((*g)->spec.features & feature) ? 0 : SC_ERR_STATE;
 }
 
+/* Frees a group and the state of every feature it holds. */
+static void group_free(sc_node *node, sc_mgroup *g) {
+  sc_mem_free(node->mem, g->m);
+  sc_mem_free(node->mem, g->links);
+  sc_post_group_free(node, g->post);
+  sc_mem_free(node->mem, g);
+}
+
 void sc_mesh_free(sc_node *node) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {
-    sc_mem_free(node->mem, node->mesh.groups[i]->m);
-    sc_mem_free(node->mem, node->mesh.groups[i]->links);
-    sc_post_group_free(node, node->mesh.groups[i]->post);
-    sc_mem_free(node->mem, node->mesh.groups[i]);
+    group_free(node, node->mesh.groups[i]);
   }
   node->mesh.ngroups = 0;
 }

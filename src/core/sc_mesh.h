@@ -79,7 +79,9 @@ typedef struct sc_mgroup {
   uint64_t next_lost; /* next attempt to reach a lost member */
   int dirty;          /* rebuild at the next chance */
   sc_group_stats st;
-  struct sc_pgroup *post; /* posting (sc_post.c), NULL until used */
+  struct sc_pgroup *post;  /* posting (sc_post.c), NULL until used */
+  struct sc_rgroup *route; /* routing (sc_route.c), NULL until used */
+  struct sc_ogroup *repl;  /* replication (sc_repl.c), NULL until used */
 } sc_mgroup;
 
 typedef struct sc_mesh {

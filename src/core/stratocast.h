@@ -119,6 +119,8 @@ SC_API char *sc_hex(char *out, const uint8_t *in, size_t len);
 typedef struct sc_node sc_node;
 struct sc_play_chunk;
 struct sc_post_event;
+struct sc_route_event;
+struct sc_object_event;
 
 enum sc_log_level {
   SC_LOG_ERROR = 0,
@@ -175,6 +177,12 @@ typedef struct sc_callbacks {
   /* Hands over a post from another member of a joined group, once per
    * post. Optional. */
   void (*post)(void *user, const struct sc_post_event *ev);
+  /* Hands over a routed message this node is the destination of
+   * (sc_node_route, sc_node_route_neighbor). Optional. */
+  void (*routed)(void *user, const struct sc_route_event *ev);
+  /* Tells of an object fetched from a neighbour and stored (object
+   * replication). Optional. */
+  void (*object)(void *user, const struct sc_object_event *ev);
 } sc_callbacks;
 
 typedef struct sc_settings {
@@ -365,6 +373,25 @@ typedef struct sc_group_stats {
   uint64_t posts_refused;      /* posting messages in a group without it */
   uint64_t posts_forwarded;    /* POSTs handed on, own ones included */
   uint64_t post_repairs_asked; /* IWANTs sent */
+  /* routing */
+  uint64_t routes_sent;      /* this node's own routed messages */
+  uint64_t routes_received;  /* delivered here (to the routed callback) */
+  uint64_t routes_forwarded; /* handed on toward their target */
+  uint64_t routes_dropped;   /* hop limit, no nearer link, or not exact */
+  uint64_t routes_refused;   /* routing messages in a group without it */
+  /* object replication */
+  uint64_t objects_fetched; /* objects received from neighbours, stored */
+  uint64_t objects_served;  /* objects sent to neighbours that asked */
+  uint64_t fetches_sent;    /* requests for objects */
+  uint64_t fetches_failed;  /* requests unanswered or denied */
+  uint64_t repl_refused;    /* replication messages in a group without it */
+  /* bytes of message payload (kind byte onward) sent and received, for
+   * the NetGroupInfo rates: posting data (POST) and control (IHAVE,
+   * IWANT), routing, and object replication (all its messages) */
+  uint64_t post_data_bytes_sent, post_data_bytes_received;
+  uint64_t post_control_bytes_sent, post_control_bytes_received;
+  uint64_t route_bytes_sent, route_bytes_received;
+  uint64_t repl_bytes_sent, repl_bytes_received;
 } sc_group_stats;
 
 typedef struct sc_group_info {
@@ -395,6 +422,12 @@ typedef struct sc_neighbor_info {
  * spec), SC_ERR_STATE (already joined), SC_ERR_LIMIT (8 groups),
  * SC_ERR_CLOSED or SC_ERR_NOMEM. */
 SC_API int sc_node_join_group(sc_node *node, const char *spec, uint64_t now);
+
+/* sc_node_leave_group leaves the joined group |spec|: its streams,
+ * posting, routing and replication state go, member links no other group
+ * needs are closed, and the groups after it move down one index. Returns
+ * 0, SC_ERR_MALFORMED (bad spec) or SC_ERR_NOT_FOUND (not joined). */
+SC_API int sc_node_leave_group(sc_node *node, const char *spec, uint64_t now);
 
 /* sc_node_groups fills up to |cap| entries of |out| in index order and
  * returns how many groups there are. */
@@ -539,6 +572,109 @@ typedef struct sc_post_event {
  * SC_ERR_STATE (the group does not allow posting) or SC_ERR_NOMEM. */
 SC_API int sc_node_post(sc_node *node, const char *group, const uint8_t *data,
                         size_t len, uint64_t now);
+
+/* ---- directed routing -------------------------------------------------- */
+
+#define SC_ROUTE_MAX_LEN 900 /* bytes a routed message may carry */
+
+/* Which routed messages a member takes for itself (per group, as the
+ * anchor's NetGroup receiveMode). */
+enum sc_receive_mode {
+  SC_RECEIVE_EXACT = 0,   /* only those sent to exactly its address (the
+                             default) */
+  SC_RECEIVE_NEAREST = 1, /* those for which no member link is nearer the
+                             target than it is */
+};
+
+/* The direction of sc_node_route_neighbor. */
+enum sc_route_dir {
+  SC_ROUTE_UP = 1,  /* the next member clockwise (increasing address) */
+  SC_ROUTE_DOWN = 2 /* the next member counter-clockwise */
+};
+
+/* A routed message delivered to this node (the routed callback). */
+typedef struct sc_route_event {
+  uint8_t group_id[SC_GROUP_ID_BYTES];
+  uint8_t origin[SC_PEER_ID_LEN];      /* the member that sent it */
+  uint8_t target[SC_GROUP_ADDR_BYTES]; /* the address it was sent to */
+  unsigned hops;                       /* member links crossed; 0 local */
+  const uint8_t *data;                 /* valid during the callback */
+  size_t len;
+} sc_route_event;
+
+/* sc_node_set_receive_mode sets this node's receive mode (enum
+ * sc_receive_mode) in the joined group |group|. Returns 0,
+ * SC_ERR_INVALID_ARG, SC_ERR_MALFORMED, SC_ERR_NOT_FOUND or SC_ERR_STATE
+ * (the group does not allow routing). */
+SC_API int sc_node_set_receive_mode(sc_node *node, const char *group, int mode);
+
+/* sc_node_route sends |len| (0..SC_ROUTE_MAX_LEN) bytes toward the member
+ * of |group| whose address is nearest |target|, greedily over member
+ * links. It is delivered where it stops, if that member's receive mode
+ * takes it (this node included). Returns as sc_node_post. */
+SC_API int sc_node_route(sc_node *node, const char *group,
+                         const uint8_t target[SC_GROUP_ADDR_BYTES],
+                         const uint8_t *data, size_t len, uint64_t now);
+
+/* sc_node_route_neighbor sends |len| bytes to this node's next member up
+ * or down the ring (enum sc_route_dir), whatever its receive mode. Returns
+ * as sc_node_route, or SC_ERR_NOT_FOUND when there is no member link. */
+SC_API int sc_node_route_neighbor(sc_node *node, const char *group, int dir,
+                                  const uint8_t *data, size_t len,
+                                  uint64_t now);
+
+/* ---- object replication ------------------------------------------------ */
+
+#define SC_OBJECT_MAX_LEN 900 /* bytes an object may hold */
+
+/* Which missing object a member fetches first. */
+enum sc_repl_strategy {
+  SC_REPL_LOWEST_FIRST = 0, /* the lowest wanted index (the default) */
+  SC_REPL_RAREST_FIRST = 1  /* the index the fewest neighbours have */
+};
+
+/* An object fetched from a neighbour and stored (the object callback). */
+typedef struct sc_object_event {
+  uint8_t group_id[SC_GROUP_ID_BYTES];
+  uint8_t from[SC_PEER_ID_LEN]; /* the neighbour that gave it */
+  uint64_t index;
+  const uint8_t *data; /* valid during the callback */
+  size_t len;
+} sc_object_event;
+
+/* sc_node_object_write stores object |index| (|len| bytes, up to
+ * SC_OBJECT_MAX_LEN) in |group|, replacing any it had: this node then has
+ * it and no longer wants it. Returns as sc_node_post, or SC_ERR_LIMIT when
+ * the group's store is full. */
+SC_API int sc_node_object_write(sc_node *node, const char *group,
+                                uint64_t index, const uint8_t *data, size_t len,
+                                uint64_t now);
+
+/* sc_node_object_remove removes object |index|: this node no longer has
+ * it. Returns 0, SC_ERR_NOT_FOUND (no such object or group), or as
+ * sc_node_post. */
+SC_API int sc_node_object_remove(sc_node *node, const char *group,
+                                 uint64_t index, uint64_t now);
+
+/* sc_node_object_read copies object |index| into |buf| (|cap| bytes) and
+ * stores its length in |*len|. Returns 0, SC_ERR_NOT_FOUND,
+ * SC_ERR_BUFFER (|cap| too small; |*len| says how much is needed) or as
+ * sc_node_post. */
+SC_API int sc_node_object_read(sc_node *node, const char *group, uint64_t index,
+                               uint8_t *buf, size_t cap, size_t *len);
+
+/* sc_node_object_want adds (|want| nonzero) or removes the indices
+ * |first| .. |first| + |count| - 1 to or from those this node wants;
+ * wanted objects it lacks are fetched from neighbours that have them.
+ * Returns 0, SC_ERR_INVALID_ARG (count 0 or wrapping) or as
+ * sc_node_post. */
+SC_API int sc_node_object_want(sc_node *node, const char *group, uint64_t first,
+                               uint64_t count, int want, uint64_t now);
+
+/* sc_node_set_replication sets the fetch order (enum sc_repl_strategy) in
+ * |group|. Returns as sc_node_set_receive_mode. */
+SC_API int sc_node_set_replication(sc_node *node, const char *group,
+                                   int strategy);
 
 #ifdef __cplusplus
 }
