@@ -132,6 +132,7 @@ END_TEST
 static tn *net;
 /* got[i][j]: posts node i received from node j; bad: wrong bytes. */
 static int got[N_MAX][N_MAX], bad;
+static uint64_t first_at, last_at; /* first and latest delivery */
 static uint8_t ids[N_MAX][SC_PEER_ID_LEN];
 static int nnodes;
 
@@ -146,6 +147,10 @@ static void on_post(void *arg, int node, const sc_post_event *ev) {
   int j;
   uint8_t want[64];
   (void)arg;
+  if (first_at == 0) {
+    first_at = tn_now(net);
+  }
+  last_at = tn_now(net);
   for (j = 0; j < nnodes; j++) {
     if (memcmp(ev->origin, ids[j], SC_PEER_ID_LEN) == 0) {
       size_t len = post_bytes(j, (int)ev->number, want);
@@ -165,6 +170,7 @@ static void net_setup(void) {
   tn_set_post(net, on_post, NULL);
   memset(got, 0, sizeof(got));
   bad = 0;
+  first_at = last_at = 0;
   nnodes = 0;
 }
 
@@ -193,6 +199,7 @@ static sc_group_stats gstats(int i) {
 START_TEST(test_everyone_once) {
   int i, j, n = 24;
   uint64_t forwarded = 0, dups = 0, delivered = 0;
+  uint64_t bytes[4] = {0, 0, 0, 0};
   members(n, "chat");
   for (i = 0; i < n; i++) {
     for (j = 0; j < 2; j++) {
@@ -209,6 +216,10 @@ START_TEST(test_everyone_once) {
       ck_assert_msg(got[i][j] == (i == j ? 0 : 2), "node %d got %d of %d's", i,
                     got[i][j], j);
     }
+    bytes[0] += st.post_data_bytes_sent;
+    bytes[1] += st.post_data_bytes_received;
+    bytes[2] += st.post_control_bytes_sent;
+    bytes[3] += st.post_control_bytes_received;
     forwarded += st.posts_forwarded;
     dups += st.posts_duplicate;
     delivered += st.posts_received;
@@ -216,6 +227,11 @@ START_TEST(test_everyone_once) {
     ck_assert_uint_eq(st.posts_dropped, 0);
   }
   ck_assert_uint_eq(delivered, (uint64_t)(n * (n - 1) * 2));
+  /* No loss: every body sent is received, and counted on both sides. */
+  ck_assert_uint_gt(bytes[0], forwarded * 32);
+  ck_assert_uint_eq(bytes[0], bytes[1]);
+  ck_assert_uint_gt(bytes[2], 0);
+  ck_assert_uint_eq(bytes[2], bytes[3]);
   if (getenv("POST_DEBUG") != NULL) {
     fprintf(stderr, "delivered %llu forwarded %llu duplicates %llu\n",
             (unsigned long long)delivered, (unsigned long long)forwarded,
@@ -280,6 +296,49 @@ START_TEST(test_rate_bounded) {
     ck_assert_int_lt(got[i][0], 60);
   }
   ck_assert_uint_gt(gstats(1).posts_dropped, 0);
+}
+END_TEST
+
+/* A member link handing on more posts than its budget, each from a
+ * different origin so that no origin's rate applies: beyond the burst, the
+ * receiver takes them at the budget's rate and drops the rest. */
+START_TEST(test_link_budget) {
+  int i, rv, k = 2000;
+  uint64_t span_ms;
+  sc_session_info si;
+  sc_session *s;
+  sc_group_stats st;
+  members(3, "chat");
+  ck_assert(tn_session_with(net, 1, 0, &si, NULL));
+  s = sc_node_session(nd(1), si.local_id);
+  ck_assert_ptr_nonnull(s);
+  for (i = 0; i < k; i++) {
+    uint8_t body[256];
+    sc_post_msg m;
+    sc_wr w;
+    memset(&m, 0, sizeof(m));
+    memcpy(m.id.group_id, nd(1)->mesh.groups[0]->spec.id, SC_GROUP_ID_LEN);
+    m.id.origin[0] = 0xee;
+    memcpy(&m.id.origin[1], &i, sizeof(i));
+    m.id.incarnation = 1;
+    m.payload = (const uint8_t *)"x";
+    m.len = 1;
+    sc_wr_init(&w, body, sizeof(body));
+    ck_assert_int_eq(sc_post_write(&w, &m), 0);
+    while ((rv = sc_session_send_msg(s, SC_MSG_POST, body, w.len,
+                                     tn_now(net))) == SC_ERR_BUSY) {
+      tn_run(net, 5 * SC_MS); /* the send queue is full: let it drain */
+    }
+    ck_assert_int_eq(rv, 0);
+  }
+  tn_run(net, 2 * SC_SEC);
+  st = gstats(0);
+  span_ms = (last_at - first_at) / SC_MS;
+  ck_assert_uint_eq(st.posts_received + st.posts_dropped, (uint64_t)k);
+  ck_assert_uint_ge(st.posts_received, 400);
+  ck_assert_msg(
+      st.posts_received <= 401 + span_ms / 5, "%llu received over %llu ms",
+      (unsigned long long)st.posts_received, (unsigned long long)span_ms);
 }
 END_TEST
 
@@ -369,6 +428,7 @@ static Suite *post_suite(void) {
   tcase_add_test(tc, test_everyone_once);
   tcase_add_test(tc, test_posting_off);
   tcase_add_test(tc, test_rate_bounded);
+  tcase_add_test(tc, test_link_budget);
   tcase_add_test(tc, test_repaired_along_ring);
   suite_add_tcase(s, tc);
   return s;

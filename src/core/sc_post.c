@@ -22,6 +22,7 @@
 
 #include <string.h>
 
+#include "sc_bucket.h"
 #include "sc_macro.h"
 #include "sc_mem.h"
 #include "sc_mesh.h"
@@ -34,9 +35,10 @@
 #define KEEP_FOR (60 * SC_SEC)    /* ... at most this long */
 #define IHAVE_DELAY (200 * SC_MS) /* after delivery, tell ring neighbours */
 #define IHAVE_MAX 256             /* IHAVEs waiting per group */
-#define TOKEN 1000                /* one post, in the bucket's units */
-#define RATE (10 * TOKEN)         /* posts an origin may make a second */
-#define BURST (50 * TOKEN)        /* ... and at once */
+#define RATE 10                   /* posts an origin may make a second */
+#define BURST 50                  /* ... and at once */
+#define LINK_RATE 200             /* posts a member link may bring a second */
+#define LINK_BURST 400            /* ... and at once */
 #define LINKS_MAX 128             /* member links handed a post */
 
 typedef struct origin {
@@ -44,9 +46,15 @@ typedef struct origin {
   uint64_t inc;  /* the incarnation the window is for */
   uint64_t top;  /* the highest number seen + 1, 0: none */
   uint64_t bits; /* bit i: number top - 1 - i was seen */
-  uint64_t tokens, refill_at;
+  sc_bucket rate;
   uint64_t used_at;
 } origin;
+
+/* What a member link may bring: posts handed on, and posts asked back. */
+typedef struct budget {
+  uint32_t sid; /* 0: free */
+  sc_bucket b;
+} budget;
 
 typedef struct kept {
   sc_post_id id;
@@ -69,6 +77,7 @@ struct sc_pgroup {
   size_t keep_next;
   ihave q[IHAVE_MAX];
   size_t nq;
+  budget link[LINKS_MAX];
 };
 
 void sc_post_group_free(sc_node *node, sc_pgroup *pg) {
@@ -133,8 +142,7 @@ static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
   pg->no++;
   memset(&pg->o[lo], 0, sizeof(*pg->o));
   memcpy(pg->o[lo].id, id, SC_PEER_ID_LEN);
-  pg->o[lo].tokens = BURST;
-  pg->o[lo].refill_at = now;
+  sc_bucket_init(&pg->o[lo].rate, BURST, now);
   pg->o[lo].used_at = now;
   return &pg->o[lo];
 }
@@ -163,18 +171,28 @@ static void mark_seen(origin *o, uint64_t inc, uint64_t n) {
   }
 }
 
-/* Takes a token from |o|'s bucket; 0 when it is empty. */
-static int take_token(origin *o, uint64_t now) {
-  uint64_t add = (now - o->refill_at) / (SC_SEC / RATE);
-  if (add > 0) {
-    o->tokens = SC_MIN(BURST, o->tokens + add);
-    o->refill_at += add * (SC_SEC / RATE);
+/* Takes one post from the budget of the member link |sid| of |g|; 0 when
+ * it is spent. A link met for the first time takes the slot of a session
+ * that is no longer a member link, or else the one refilled longest
+ * ago. */
+static int link_take(sc_mgroup *g, sc_pgroup *pg, uint32_t sid, uint64_t now) {
+  size_t i, slot = 0;
+  int stale = 0;
+  for (i = 0; i < LINKS_MAX; i++) {
+    budget *l = &pg->link[i];
+    if (l->sid == sid) {
+      return sc_bucket_take(&l->b, LINK_RATE, LINK_BURST, now);
+    }
+    if (l->sid == 0 || sc_mesh_member_link(g, l->sid) == NULL) {
+      slot = i;
+      stale = 1;
+    } else if (!stale && l->b.at < pg->link[slot].b.at) {
+      slot = i;
+    }
   }
-  if (o->tokens < TOKEN) {
-    return 0;
-  }
-  o->tokens -= TOKEN;
-  return 1;
+  pg->link[slot].sid = sid;
+  sc_bucket_init(&pg->link[slot].b, LINK_BURST, now);
+  return sc_bucket_take(&pg->link[slot].b, LINK_RATE, LINK_BURST, now);
 }
 
 /* ---- kept posts
@@ -214,9 +232,10 @@ static const kept *kept_post(const sc_pgroup *pg, const sc_post_id *id,
  * ------------------------------------------------------------------
  */
 
-static void send_post(sc_node *node, uint32_t sid, const sc_post_id *id,
-                      const sc_ring_addr *lo, const sc_ring_addr *hi,
-                      const uint8_t *data, size_t len, uint64_t now) {
+static void send_post(sc_node *node, sc_mgroup *g, uint32_t sid,
+                      const sc_post_id *id, const sc_ring_addr *lo,
+                      const sc_ring_addr *hi, const uint8_t *data, size_t len,
+                      uint64_t now) {
   sc_session *s = sc_node_session(node, sid);
   uint8_t body[SC_MSG_MAX];
   sc_post_msg m;
@@ -230,12 +249,13 @@ static void send_post(sc_node *node, uint32_t sid, const sc_post_id *id,
   m.payload = data;
   m.len = len;
   sc_wr_init(&w, body, sizeof(body));
-  if (sc_post_write(&w, &m) == 0) {
-    (void)sc_session_send_msg(s, SC_MSG_POST, body, w.len, now);
+  if (sc_post_write(&w, &m) == 0 &&
+      sc_session_send_msg(s, SC_MSG_POST, body, w.len, now) == 0) {
+    g->st.post_data_bytes_sent += w.len;
   }
 }
 
-static void send_id(sc_node *node, uint32_t sid, uint64_t kind,
+static void send_id(sc_node *node, sc_mgroup *g, uint32_t sid, uint64_t kind,
                     const sc_post_id *id, uint64_t now) {
   sc_session *s = sc_node_session(node, sid);
   uint8_t body[128];
@@ -244,8 +264,9 @@ static void send_id(sc_node *node, uint32_t sid, uint64_t kind,
     return;
   }
   sc_wr_init(&w, body, sizeof(body));
-  if (sc_post_id_write(&w, id) == 0) {
-    (void)sc_session_send_msg(s, kind, body, w.len, now);
+  if (sc_post_id_write(&w, id) == 0 &&
+      sc_session_send_msg(s, kind, body, w.len, now) == 0) {
+    g->st.post_control_bytes_sent += w.len;
   }
 }
 
@@ -282,8 +303,8 @@ static void hand_on(sc_node *node, sc_mgroup *g, const sc_post_id *id,
   }
   for (i = 0; i < n; i++) {
     const sc_ring_addr *end = i + 1 < n ? &g->m[pick[i + 1]].gaddr : hi;
-    send_post(node, g->m[pick[i]].sid, id, &g->m[pick[i]].gaddr, end, data, len,
-              now);
+    send_post(node, g, g->m[pick[i]].sid, id, &g->m[pick[i]].gaddr, end, data,
+              len, now);
     g->st.posts_forwarded++;
   }
 }
@@ -340,10 +361,12 @@ static void deliver(sc_node *node, sc_mgroup *g, const sc_post_id *id,
   node->cb.post(node->user, &ev);
 }
 
-/* The group a posting message names, if joined with posting on and |s|
- * is a member link of it; counts what it refuses. */
+/* The group a posting message of |kind| and |len| bytes names, if joined
+ * with posting on and |s| is a member link of it; counts its bytes and
+ * what it refuses. */
 static sc_mgroup *posting_group(sc_node *node, sc_session *s,
-                                const uint8_t *group_id) {
+                                const uint8_t *group_id, uint64_t kind,
+                                size_t len) {
   sc_mgroup *g = sc_mesh_group(node, group_id);
   if (g == NULL || sc_mesh_member_link(g, s->local_sid) == NULL) {
     return NULL;
@@ -351,6 +374,11 @@ static sc_mgroup *posting_group(sc_node *node, sc_session *s,
   if (!(g->spec.features & SC_GROUP_POSTING)) {
     g->st.posts_refused++;
     return NULL;
+  }
+  if (kind == SC_MSG_POST) {
+    g->st.post_data_bytes_received += len;
+  } else {
+    g->st.post_control_bytes_received += len;
   }
   return g;
 }
@@ -362,8 +390,12 @@ static void on_post(sc_node *node, sc_session *s, const uint8_t *body,
   sc_pgroup *pg;
   origin *o;
   if (sc_post_read(&m, body, len) != 0 ||
-      (g = posting_group(node, s, m.id.group_id)) == NULL ||
+      (g = posting_group(node, s, m.id.group_id, SC_MSG_POST, len)) == NULL ||
       (pg = pgroup(node, g)) == NULL) {
+    return;
+  }
+  if (!link_take(g, pg, s->local_sid, now)) {
+    g->st.posts_dropped++; /* doc/protocol.md §14.1: over the link's budget */
     return;
   }
   if (memcmp(m.id.origin, node->peer_id, SC_PEER_ID_LEN) == 0) {
@@ -377,7 +409,7 @@ static void on_post(sc_node *node, sc_session *s, const uint8_t *body,
     g->st.posts_duplicate++;
     return;
   }
-  if (!take_token(o, now)) {
+  if (!sc_bucket_take(&o->rate, RATE, BURST, now)) {
     g->st.posts_dropped++;
     return;
   }
@@ -400,14 +432,14 @@ static void on_ihave(sc_node *node, sc_session *s, const uint8_t *body,
   sc_pgroup *pg;
   origin *o;
   if (sc_post_id_read(&id, body, len) != 0 ||
-      (g = posting_group(node, s, id.group_id)) == NULL ||
+      (g = posting_group(node, s, id.group_id, SC_MSG_IHAVE, len)) == NULL ||
       (pg = pgroup(node, g)) == NULL ||
       memcmp(id.origin, node->peer_id, SC_PEER_ID_LEN) == 0 ||
       (o = origin_of(node, pg, id.origin, now)) == NULL) {
     return;
   }
   if (is_new(o, id.incarnation, id.number)) {
-    send_id(node, s->local_sid, SC_MSG_IWANT, &id, now);
+    send_id(node, g, s->local_sid, SC_MSG_IWANT, &id, now);
     g->st.post_repairs_asked++;
   }
 }
@@ -419,13 +451,17 @@ static void on_iwant(sc_node *node, sc_session *s, const uint8_t *body,
   sc_member *m;
   const kept *k;
   if (sc_post_id_read(&id, body, len) != 0 ||
-      (g = posting_group(node, s, id.group_id)) == NULL || g->post == NULL ||
-      (k = kept_post(g->post, &id, now)) == NULL ||
+      (g = posting_group(node, s, id.group_id, SC_MSG_IWANT, len)) == NULL ||
+      g->post == NULL || (k = kept_post(g->post, &id, now)) == NULL ||
       (m = sc_mesh_member_link(g, s->local_sid)) == NULL) {
     return;
   }
+  if (!link_take(g, g->post, s->local_sid, now)) {
+    g->st.posts_dropped++; /* asked back more often than the budget */
+    return;
+  }
   /* An empty interval: the asker hands it on along the ring only. */
-  send_post(node, s->local_sid, &id, &m->gaddr, &m->gaddr, k->data, k->len,
+  send_post(node, g, s->local_sid, &id, &m->gaddr, &m->gaddr, k->data, k->len,
             now);
 }
 
@@ -470,7 +506,7 @@ void sc_post_on_timer(sc_node *node, uint64_t now) {
       for (k = 0; k < 2; k++) {
         if (ring[k] != 0 && ring[k] != q->from &&
             (k == 0 || ring[1] != ring[0])) {
-          send_id(node, ring[k], SC_MSG_IHAVE, &q->id, now);
+          send_id(node, g, ring[k], SC_MSG_IHAVE, &q->id, now);
         }
       }
     }

@@ -385,9 +385,9 @@ typedef struct sc_group_stats {
   uint64_t fetches_sent;    /* requests for objects */
   uint64_t fetches_failed;  /* requests unanswered or denied */
   uint64_t repl_refused;    /* replication messages in a group without it */
-  /* bytes of message payload (kind byte onward) sent and received, for
-   * the NetGroupInfo rates: posting data (POST) and control (IHAVE,
-   * IWANT), routing, and object replication (all its messages) */
+  /* bytes of message bodies sent and received, for the NetGroupInfo
+   * rates: posting data (POST) and control (IHAVE, IWANT), routing, and
+   * object replication (all its messages) */
   uint64_t post_data_bytes_sent, post_data_bytes_received;
   uint64_t post_control_bytes_sent, post_control_bytes_received;
   uint64_t route_bytes_sent, route_bytes_received;
