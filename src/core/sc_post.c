@@ -31,9 +31,11 @@
 #include "sc_session.h"
 
 #define ORIGINS_MAX 4096          /* origins remembered per group */
-#define KEEP_MAX 64               /* posts kept for IWANT per group */
+#define KEEP_MAX 256              /* posts kept for IWANT per group */
 #define KEEP_FOR (60 * SC_SEC)    /* ... at most this long */
-#define IHAVE_DELAY (200 * SC_MS) /* after delivery, tell ring neighbours */
+#define IHAVE_DELAY (500 * SC_MS) /* after delivery, tell ring neighbours */
+#define IHAVE_BATCH (250 * SC_MS) /* ... or up to this much sooner */
+#define RING_TELL 2               /* ring neighbours told on each side */
 #define IHAVE_MAX 256             /* IHAVEs waiting per group */
 #define RATE 10                   /* posts an origin may make a second */
 #define BURST 50                  /* ... and at once */
@@ -60,7 +62,7 @@ typedef struct kept {
   sc_post_id id;
   uint64_t at; /* 0: empty */
   size_t len;
-  uint8_t data[SC_POST_MAX];
+  uint8_t *data; /* |len| bytes, NULL when empty */
 } kept;
 
 typedef struct ihave {
@@ -81,7 +83,11 @@ struct sc_pgroup {
 };
 
 void sc_post_group_free(sc_node *node, sc_pgroup *pg) {
+  size_t i;
   if (pg != NULL) {
+    for (i = 0; i < KEEP_MAX; i++) {
+      sc_mem_free(node->mem, pg->keep[i].data);
+    }
     sc_mem_free(node->mem, pg->o);
     sc_mem_free(node->mem, pg);
   }
@@ -98,16 +104,13 @@ static sc_pgroup *pgroup(sc_node *node, sc_mgroup *g) {
  * ---------------------------------------------------
  */
 
-/* The origin |id|, added if new (evicting the least recently used when
- * full); NULL without memory. */
-static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
-                         uint64_t now) {
-  size_t lo = 0, hi = pg->no, i;
+/* The origin |id| if known, else NULL with |*at| where it would go. */
+static origin *origin_find(const sc_pgroup *pg, const uint8_t *id, size_t *at) {
+  size_t lo = 0, hi = pg->no;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
     int c = memcmp(pg->o[mid].id, id, SC_PEER_ID_LEN);
     if (c == 0) {
-      pg->o[mid].used_at = now;
       return &pg->o[mid];
     }
     if (c < 0) {
@@ -115,6 +118,20 @@ static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
     } else {
       hi = mid;
     }
+  }
+  *at = lo;
+  return NULL;
+}
+
+/* The origin |id|, added if new (evicting the least recently used when
+ * full); NULL without memory. */
+static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
+                         uint64_t now) {
+  size_t lo = 0, i;
+  origin *o = origin_find(pg, id, &lo);
+  if (o != NULL) {
+    o->used_at = now;
+    return o;
   }
   if (pg->no == ORIGINS_MAX) {
     size_t old = 0;
@@ -131,11 +148,11 @@ static origin *origin_of(sc_node *node, sc_pgroup *pg, const uint8_t *id,
   }
   if (pg->no == pg->ocap) {
     size_t cap = pg->ocap == 0 ? 16 : 2 * pg->ocap;
-    origin *o = sc_mem_realloc(node->mem, pg->o, cap * sizeof(*o));
-    if (o == NULL) {
+    origin *grown = sc_mem_realloc(node->mem, pg->o, cap * sizeof(*grown));
+    if (grown == NULL) {
       return NULL;
     }
-    pg->o = o;
+    pg->o = grown;
     pg->ocap = cap;
   }
   memmove(&pg->o[lo + 1], &pg->o[lo], (pg->no - lo) * sizeof(*pg->o));
@@ -204,10 +221,18 @@ static int same_id(const sc_post_id *a, const sc_post_id *b) {
          memcmp(a->origin, b->origin, SC_PEER_ID_LEN) == 0;
 }
 
-static void keep(sc_pgroup *pg, const sc_post_id *id, const uint8_t *data,
-                 size_t len, uint64_t now) {
+/* Keeps a copy of a post for IWANT, in place of the oldest; without
+ * memory, the post is simply not kept. */
+static void keep(sc_node *node, sc_pgroup *pg, const sc_post_id *id,
+                 const uint8_t *data, size_t len, uint64_t now) {
   kept *k = &pg->keep[pg->keep_next];
   pg->keep_next = (pg->keep_next + 1) % KEEP_MAX;
+  sc_mem_free(node->mem, k->data);
+  k->at = 0;
+  k->data = sc_mem_malloc(node->mem, len > 0 ? len : 1);
+  if (k->data == NULL) {
+    return;
+  }
   k->id = *id;
   k->at = now;
   k->len = len;
@@ -232,6 +257,13 @@ static const kept *kept_post(const sc_pgroup *pg, const sc_post_id *id,
  * ------------------------------------------------------------------
  */
 
+/* Whether the member link on session |sid| can take a message now and its
+ * peer seems alive. */
+static int link_is_live(sc_node *node, uint32_t sid, uint64_t now) {
+  const sc_session *s = sid != 0 ? sc_node_session(node, sid) : NULL;
+  return s != NULL && sc_session_is_responsive(s, now);
+}
+
 static void send_post(sc_node *node, sc_mgroup *g, uint32_t sid,
                       const sc_post_id *id, const sc_ring_addr *lo,
                       const sc_ring_addr *hi, const uint8_t *data, size_t len,
@@ -251,6 +283,7 @@ static void send_post(sc_node *node, sc_mgroup *g, uint32_t sid,
   sc_wr_init(&w, body, sizeof(body));
   if (sc_post_write(&w, &m) == 0 &&
       sc_session_send_msg(s, SC_MSG_POST, body, w.len, now) == 0) {
+    g->st.posts_forwarded++;
     g->st.post_data_bytes_sent += w.len;
   }
 }
@@ -284,7 +317,9 @@ static void hand_on(sc_node *node, sc_mgroup *g, const sc_post_id *id,
     const sc_member *m = &g->m[i];
     sc_ring_addr dm;
     static const sc_ring_addr zero;
-    if (m->sid == 0 || m->sid == from) {
+    /* A link that cannot take it now, or seems to have crashed, gets no
+     * share: the link before it on the ring takes that share too. */
+    if (m->sid == from || !link_is_live(node, m->sid, now)) {
       continue;
     }
     sc_ring_sub(&dm, &m->gaddr, lo);
@@ -305,29 +340,76 @@ static void hand_on(sc_node *node, sc_mgroup *g, const sc_post_id *id,
     const sc_ring_addr *end = i + 1 < n ? &g->m[pick[i + 1]].gaddr : hi;
     send_post(node, g, g->m[pick[i]].sid, id, &g->m[pick[i]].gaddr, end, data,
               len, now);
-    g->st.posts_forwarded++;
   }
 }
 
-/* The member links nearest this node clockwise and counter-clockwise. */
-static void ring_links(const sc_mgroup *g, uint32_t out[2]) {
-  sc_ring_addr best[2];
-  size_t i;
-  int k;
-  out[0] = out[1] = 0;
+/* The RING_TELL live member links nearest this node clockwise, then as
+ * many counter-clockwise, into |out| (0: none); each link once. */
+static void ring_links(sc_node *node, const sc_mgroup *g, uint64_t now,
+                       uint32_t out[2 * RING_TELL]) {
+  sc_ring_addr best[2 * RING_TELL];
+  size_t i, j, k;
+  memset(out, 0, 2 * RING_TELL * sizeof(*out));
   for (i = 0; i < g->n; i++) {
     const sc_member *m = &g->m[i];
-    sc_ring_addr d[2];
-    if (m->sid == 0) {
+    if (!link_is_live(node, m->sid, now)) {
       continue;
     }
-    sc_ring_sub(&d[0], &m->gaddr, &g->self);
-    sc_ring_sub(&d[1], &g->self, &m->gaddr);
     for (k = 0; k < 2; k++) {
-      if (out[k] == 0 || sc_ring_cmp(&d[k], &best[k]) < 0) {
-        out[k] = m->sid;
-        best[k] = d[k];
+      uint32_t *o = out + k * RING_TELL;
+      sc_ring_addr *b = best + k * RING_TELL, d;
+      if (k == 0) {
+        sc_ring_sub(&d, &m->gaddr, &g->self);
+      } else {
+        sc_ring_sub(&d, &g->self, &m->gaddr);
       }
+      /* Insert into the side's nearest, kept sorted. */
+      for (j = RING_TELL;
+           j > 0 && (o[j - 1] == 0 || sc_ring_cmp(&d, &b[j - 1]) < 0); j--) {
+        if (j < RING_TELL) {
+          o[j] = o[j - 1];
+          b[j] = b[j - 1];
+        }
+      }
+      if (j < RING_TELL) {
+        o[j] = m->sid;
+        b[j] = d;
+      }
+    }
+  }
+  /* In a small ring one link can be near on both sides. */
+  for (i = RING_TELL; i < 2 * RING_TELL; i++) {
+    for (j = 0; j < RING_TELL; j++) {
+      if (out[i] == out[j]) {
+        out[i] = 0;
+      }
+    }
+  }
+}
+
+/* Sends |to| one IHAVE per SC_IHAVE_MAX of the queued posts due by
+ * |until|, but for those it brought. */
+static void tell(sc_node *node, sc_mgroup *g, uint32_t to, uint64_t until,
+                 uint64_t now) {
+  const sc_pgroup *pg = g->post;
+  sc_session *s = sc_node_session(node, to);
+  uint8_t body[SC_MSG_MAX];
+  sc_ihave_msg m;
+  size_t i;
+  sc_wr w;
+  m.n = 0;
+  for (i = 0; i < pg->nq && pg->q[i].due <= until; i++) {
+    if (pg->q[i].from != to) {
+      m.ids[m.n++] = pg->q[i].id;
+    }
+    if (m.n > 0 &&
+        (m.n == SC_IHAVE_MAX || i + 1 == pg->nq || pg->q[i + 1].due > until)) {
+      sc_wr_init(&w, body, sizeof(body));
+      if (sc_ihave_write(&w, &m) == 0 &&
+          sc_session_send_msg(s, SC_MSG_IHAVE, body, w.len, now) == 0) {
+        g->st.post_control_bytes_sent += w.len;
+      }
+      m.n = 0;
     }
   }
 }
@@ -368,10 +450,11 @@ static sc_mgroup *posting_group(sc_node *node, sc_session *s,
                                 const uint8_t *group_id, uint64_t kind,
                                 size_t len) {
   sc_mgroup *g = sc_mesh_group(node, group_id);
-  if (g == NULL || sc_mesh_member_link(g, s->local_sid) == NULL) {
+  if (g == NULL) {
     return NULL;
   }
-  if (!(g->spec.features & SC_GROUP_POSTING)) {
+  if (!(g->spec.features & SC_GROUP_POSTING) ||
+      sc_mesh_member_link(g, s->local_sid) == NULL) {
     g->st.posts_refused++;
     return NULL;
   }
@@ -414,32 +497,51 @@ static void on_post(sc_node *node, sc_session *s, const uint8_t *body,
     return;
   }
   mark_seen(o, m.id.incarnation, m.id.number);
-  keep(pg, &m.id, m.payload, m.len, now);
+  keep(node, pg, &m.id, m.payload, m.len, now);
   deliver(node, g, &m.id, m.payload, m.len);
-  /* This node's own share starts at its address, whatever lo says. */
+  /* This node's own share starts at its address, whatever lo says. A
+   * repaired post (an empty interval) was missed by a run of members next
+   * to this one, of unknown length: it goes round the whole ring but its
+   * sender, and members that have it already stop it there. */
   if (sc_ring_cmp(&m.lo, &m.hi) != 0) {
     hand_on(node, g, &m.id, &g->self, &m.hi, 0, s->local_sid, m.payload, m.len,
             now);
+  } else {
+    hand_on(node, g, &m.id, &g->self, &g->self, 1, s->local_sid, m.payload,
+            m.len, now);
   }
   queue_ihave(pg, &m.id, s->local_sid, now);
   sc_node_refresh_expiry(node);
 }
 
+/* Asks for each post of an IHAVE this node has not seen. Origins are only
+ * looked up: an IHAVE cannot fill the table with names. Each IWANT takes
+ * from the link's budget, so that an IHAVE cannot make this node ask for
+ * more than the link may bring. */
 static void on_ihave(sc_node *node, sc_session *s, const uint8_t *body,
                      size_t len, uint64_t now) {
-  sc_post_id id;
+  sc_ihave_msg m;
   sc_mgroup *g;
   sc_pgroup *pg;
-  origin *o;
-  if (sc_post_id_read(&id, body, len) != 0 ||
-      (g = posting_group(node, s, id.group_id, SC_MSG_IHAVE, len)) == NULL ||
-      (pg = pgroup(node, g)) == NULL ||
-      memcmp(id.origin, node->peer_id, SC_PEER_ID_LEN) == 0 ||
-      (o = origin_of(node, pg, id.origin, now)) == NULL) {
+  size_t i, at;
+  if (sc_ihave_read(&m, body, len) != 0 ||
+      (g = posting_group(node, s, m.ids[0].group_id, SC_MSG_IHAVE, len)) ==
+          NULL ||
+      (pg = pgroup(node, g)) == NULL) {
     return;
   }
-  if (is_new(o, id.incarnation, id.number)) {
-    send_id(node, g, s->local_sid, SC_MSG_IWANT, &id, now);
+  for (i = 0; i < m.n; i++) {
+    const sc_post_id *id = &m.ids[i];
+    const origin *o = origin_find(pg, id->origin, &at);
+    if (memcmp(id->origin, node->peer_id, SC_PEER_ID_LEN) == 0 ||
+        (o != NULL && !is_new(o, id->incarnation, id->number))) {
+      continue;
+    }
+    if (!link_take(g, pg, s->local_sid, now)) {
+      g->st.posts_dropped++;
+      continue;
+    }
+    send_id(node, g, s->local_sid, SC_MSG_IWANT, id, now);
     g->st.post_repairs_asked++;
   }
 }
@@ -487,30 +589,26 @@ int sc_post_on_message(sc_node *node, sc_session *s, uint64_t kind,
  */
 
 void sc_post_on_timer(sc_node *node, uint64_t now) {
-  size_t gi, i, j;
+  size_t gi, i, done;
   for (gi = 0; gi < node->mesh.ngroups; gi++) {
     sc_mgroup *g = node->mesh.groups[gi];
     sc_pgroup *pg = g->post;
-    uint32_t ring[2];
+    uint32_t ring[2 * RING_TELL];
+    /* Those due soon go with those due now, in the same IHAVEs. */
+    uint64_t until = now + IHAVE_BATCH;
     if (pg == NULL || pg->nq == 0 || pg->q[0].due > now) {
       continue;
     }
-    ring_links(g, ring);
-    for (i = j = 0; i < pg->nq; i++) {
-      ihave *q = &pg->q[i];
-      int k;
-      if (q->due > now) {
-        pg->q[j++] = *q;
-        continue;
-      }
-      for (k = 0; k < 2; k++) {
-        if (ring[k] != 0 && ring[k] != q->from &&
-            (k == 0 || ring[1] != ring[0])) {
-          send_id(node, g, ring[k], SC_MSG_IHAVE, &q->id, now);
-        }
+    ring_links(node, g, now, ring);
+    for (i = 0; i < 2 * RING_TELL; i++) {
+      if (ring[i] != 0) {
+        tell(node, g, ring[i], until, now);
       }
     }
-    pg->nq = j;
+    for (done = 0; done < pg->nq && pg->q[done].due <= until; done++) {
+    }
+    memmove(pg->q, pg->q + done, (pg->nq - done) * sizeof(*pg->q));
+    pg->nq -= done;
   }
 }
 
@@ -550,7 +648,7 @@ int sc_node_post(sc_node *node, const char *group, const uint8_t *data,
   memcpy(id.origin, node->peer_id, SC_PEER_ID_LEN);
   id.incarnation = node->incarnation;
   id.number = pg->next++;
-  keep(pg, &id, data, len, now);
+  keep(node, pg, &id, data, len, now);
   hand_on(node, g, &id, &g->self, &g->self, 1, 0, data, len, now);
   queue_ihave(pg, &id, 0, now);
   g->st.posts_sent++;

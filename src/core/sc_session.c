@@ -435,6 +435,15 @@ int sc_session_is_usable(const sc_session *s) {
   return s->state == SC_SESSION_ESTABLISHED;
 }
 
+int sc_session_is_responsive(const sc_session *s, uint64_t now) {
+  uint64_t wait = SC_MAX(500 * SC_MS, 4 * s->rtt.smoothed);
+  if (!sc_session_is_usable(s)) {
+    return 0;
+  }
+  return s->out_head == NULL || now - s->out_head->queued_at <= wait ||
+         now - s->last_recv <= wait;
+}
+
 void sc_session_flush(sc_session *s, uint64_t now) {
   sc_transport_flush(s, now);
 }

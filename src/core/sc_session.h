@@ -57,6 +57,7 @@ typedef struct sc_omsg {
   uint64_t last_pn; /* packet that carried it last */
   int in_flight;    /* sent and not yet acked or lost */
   unsigned sends;   /* times sent */
+  uint64_t queued_at;
   size_t len;
   uint8_t body[];
 } sc_omsg;
@@ -250,6 +251,13 @@ int sc_session_is_dead(const sc_session *s);
 /* sc_session_is_usable returns nonzero for an established session that is
  * not closing. */
 int sc_session_is_usable(const sc_session *s);
+
+/* sc_session_is_responsive returns nonzero for a usable session whose peer
+ * seems alive at |now|: it is not when its oldest unacknowledged message
+ * was queued more than max(4 x srtt, 500 ms) ago and nothing has been
+ * heard for as long. That is how a crash looks in the seconds before the
+ * mesh declares the peer dead (doc/protocol.md §11.4). */
+int sc_session_is_responsive(const sc_session *s, uint64_t now);
 
 /* sc_session_get_info fills |out|. */
 void sc_session_get_info(const sc_session *s, sc_session_info *out);

@@ -160,6 +160,7 @@ int sc_session_send_msg(sc_session *s, uint64_t kind, const uint8_t *body,
     return SC_ERR_NOMEM;
   }
   memset(m, 0, sizeof(*m));
+  m->queued_at = now;
   m->seq = s->next_out_seq++;
   m->kind = kind;
   m->len = len;

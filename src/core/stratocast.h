@@ -371,7 +371,7 @@ typedef struct sc_group_stats {
   uint64_t posts_duplicate;    /* copies of posts already delivered */
   uint64_t posts_dropped;      /* over their origin's rate */
   uint64_t posts_refused;      /* posting messages in a group without it */
-  uint64_t posts_forwarded;    /* POSTs handed on, own ones included */
+  uint64_t posts_forwarded;    /* POSTs sent: own, handed on, repairs */
   uint64_t post_repairs_asked; /* IWANTs sent */
   /* routing */
   uint64_t routes_sent;      /* this node's own routed messages */

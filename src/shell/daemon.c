@@ -298,6 +298,16 @@ static void flush_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   }
 }
 
+static void rate_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
+  sc_daemon *d = sc_struct_of(w, sc_daemon, rate_timer);
+  sc_group_info gi[SC_GROUPRATE_GROUPS];
+  size_t n = sc_node_groups(d->node, gi, SC_GROUPRATE_GROUPS);
+  (void)loop;
+  (void)revents;
+  sc_grouprate_sample(&d->rates, gi, SC_MIN(n, (size_t)SC_GROUPRATE_GROUPS),
+                      sc_daemon_now());
+}
+
 static void stats_view(void *user, sc_stats_view *v) {
   sc_daemon *d = user;
   v->node = d->node;
@@ -310,6 +320,7 @@ static void stats_view(void *user, sc_stats_view *v) {
   v->store = d->store;
   v->group_names = (const char *const *)d->group_names;
   v->ngroup_names = d->ngroups;
+  v->rates = &d->rates;
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -517,10 +528,14 @@ static void start_watchers(sc_daemon *d) {
   ev_init(&d->timer, timer_cb);
   ev_timer_init(&d->flush_timer, flush_timer_cb, SC_DAEMON_FLUSH_INTERVAL,
                 SC_DAEMON_FLUSH_INTERVAL);
+  ev_timer_init(&d->rate_timer, rate_timer_cb, SC_DAEMON_RATE_INTERVAL,
+                SC_DAEMON_RATE_INTERVAL);
+  sc_grouprate_init(&d->rates);
   ev_prepare_init(&d->prepare, prepare_cb);
   ev_signal_init(&d->sig_int, signal_cb, SIGINT);
   ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
   ev_io_start(d->loop, &d->udp_rd);
+  ev_timer_start(d->loop, &d->rate_timer);
   ev_prepare_start(d->loop, &d->prepare);
   ev_signal_start(d->loop, &d->sig_int);
   ev_signal_start(d->loop, &d->sig_term);
@@ -609,8 +624,8 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
     rc = join_groups(d, cfg, err, errlen);
   }
   if (rc == SC_EXIT_OK) {
-    rc = sc_dstream_start(&d->streams, loop, log, d->node, cfg,
-                          sc_daemon_now(), err, errlen);
+    rc = sc_dstream_start(&d->streams, loop, log, d->node, cfg, sc_daemon_now(),
+                          err, errlen);
   }
   if (rc != SC_EXIT_OK) {
     free(bootstrap);
@@ -641,6 +656,7 @@ void sc_daemon_free(sc_daemon *d) {
     ev_io_stop(d->loop, &d->udp_wr);
     ev_timer_stop(d->loop, &d->timer);
     ev_timer_stop(d->loop, &d->flush_timer);
+    ev_timer_stop(d->loop, &d->rate_timer);
     ev_prepare_stop(d->loop, &d->prepare);
     ev_signal_stop(d->loop, &d->sig_int);
     ev_signal_stop(d->loop, &d->sig_term);

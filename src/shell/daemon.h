@@ -33,6 +33,7 @@
 /* The history: pending changes are written this often (seconds), and at
  * start the best peers seen within SC_DAEMON_HISTORY_AGE are remembered. */
 #define SC_DAEMON_FLUSH_INTERVAL 2.0
+#define SC_DAEMON_RATE_INTERVAL 1.0 /* s between group rate samples */
 #define SC_DAEMON_HISTORY_BEST 32
 #define SC_DAEMON_HISTORY_AGE ((int64_t)30 * 24 * 3600)
 
@@ -63,6 +64,8 @@ typedef struct sc_daemon {
   sc_ratelimit recv_err_rl;
   sc_store *store;      /* NULL: running without history */
   ev_timer flush_timer; /* writes the history's pending changes */
+  ev_timer rate_timer;  /* samples the group rates once a second */
+  sc_grouprate rates;   /* for show groups */
   char **group_names;   /* by the core's group index, for show groups */
   size_t ngroups;
   sc_dstream streams; /* --publish and --play */

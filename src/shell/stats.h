@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "grouprate.h"
 #include "json.h"
 #include "log.h"
 #include "store.h"
@@ -44,6 +45,7 @@ typedef struct sc_stats_view {
   sc_store *store;
   const char *const *group_names; /* by group index, |ngroup_names| */
   size_t ngroup_names;
+  const sc_grouprate *rates; /* NetGroupInfo rates; NULL: none */
 } sc_stats_view;
 
 /* Fills |view| with the current state; |user| is the pointer given to

@@ -42,6 +42,57 @@ static const struct group_field group_fields[] = {
      "Connections toward members that did not come up in time.",
      SC_GFIELD(connect_failures)},
     {"sheds", "Sessions no group needed, closed.", SC_GFIELD(sheds)},
+    {"posts_sent", "Posts this node made.", SC_GFIELD(posts_sent)},
+    {"posts_received", "Posts of others delivered here, each once.",
+     SC_GFIELD(posts_received)},
+    {"posts_duplicate", "Copies of posts already delivered.",
+     SC_GFIELD(posts_duplicate)},
+    {"posts_dropped",
+     "Posts dropped over their origin's rate or a link's "
+     "budget.",
+     SC_GFIELD(posts_dropped)},
+    {"posts_refused", "Posting messages in a group without posting.",
+     SC_GFIELD(posts_refused)},
+    {"posts_forwarded", "POSTs sent: own, handed on and repairs.",
+     SC_GFIELD(posts_forwarded)},
+    {"post_repairs_asked", "Posts asked for after an IHAVE (IWANTs).",
+     SC_GFIELD(post_repairs_asked)},
+    {"routes_sent", "Routed messages this node sent.", SC_GFIELD(routes_sent)},
+    {"routes_received", "Routed messages delivered here.",
+     SC_GFIELD(routes_received)},
+    {"routes_forwarded", "Routed messages handed on toward their target.",
+     SC_GFIELD(routes_forwarded)},
+    {"routes_dropped",
+     "Routed messages dropped: hop limit, no route or not "
+     "exact.",
+     SC_GFIELD(routes_dropped)},
+    {"routes_refused", "Routing messages in a group without routing.",
+     SC_GFIELD(routes_refused)},
+    {"objects_fetched", "Objects fetched from neighbours and stored.",
+     SC_GFIELD(objects_fetched)},
+    {"objects_served", "Objects sent to neighbours that asked.",
+     SC_GFIELD(objects_served)},
+    {"fetches_sent", "Requests for objects.", SC_GFIELD(fetches_sent)},
+    {"fetches_failed", "Requests for objects unanswered or denied.",
+     SC_GFIELD(fetches_failed)},
+    {"repl_refused", "Replication messages in a group without replication.",
+     SC_GFIELD(repl_refused)},
+    {"post_data_bytes_sent", "Bytes of POST bodies sent.",
+     SC_GFIELD(post_data_bytes_sent)},
+    {"post_data_bytes_received", "Bytes of POST bodies received.",
+     SC_GFIELD(post_data_bytes_received)},
+    {"post_control_bytes_sent", "Bytes of IHAVE and IWANT bodies sent.",
+     SC_GFIELD(post_control_bytes_sent)},
+    {"post_control_bytes_received", "Bytes of IHAVE and IWANT bodies received.",
+     SC_GFIELD(post_control_bytes_received)},
+    {"route_bytes_sent", "Bytes of routing message bodies sent.",
+     SC_GFIELD(route_bytes_sent)},
+    {"route_bytes_received", "Bytes of routing message bodies received.",
+     SC_GFIELD(route_bytes_received)},
+    {"repl_bytes_sent", "Bytes of replication message bodies sent.",
+     SC_GFIELD(repl_bytes_sent)},
+    {"repl_bytes_received", "Bytes of replication message bodies received.",
+     SC_GFIELD(repl_bytes_received)},
 };
 
 static uint64_t group_field_value(const sc_group_info *g,
@@ -147,7 +198,26 @@ static void json_bit_names(sc_json *j, unsigned bits, const struct bit_name *t,
   sc_json_arr_end(j);
 }
 
-static void json_group(sc_json *j, const sc_group_info *g, const char *name) {
+/* The NetGroupInfo rates of |g|: null until two samples exist. */
+static void json_rates(sc_json *j, const sc_grouprate *rates,
+                       const sc_group_info *g) {
+  double r[SC_GROUPRATE_KINDS];
+  size_t i;
+  sc_json_key(j, "rates");
+  if (rates == NULL || sc_grouprate_get(rates, g->group_id, r) != 0) {
+    sc_json_null(j);
+    return;
+  }
+  sc_json_obj_begin(j);
+  for (i = 0; i < SC_GROUPRATE_KINDS; i++) {
+    sc_json_key(j, sc_grouprate_names[i]);
+    sc_json_u64(j, (uint64_t)(r[i] + 0.5));
+  }
+  sc_json_obj_end(j);
+}
+
+static void json_group(sc_json *j, const sc_group_info *g, const char *name,
+                       const sc_grouprate *rates) {
   size_t i;
   sc_json_obj_begin(j);
   sc_json_key(j, "name");
@@ -176,6 +246,7 @@ static void json_group(sc_json *j, const sc_group_info *g, const char *name) {
     sc_json_key(j, group_fields[i].name);
     sc_json_u64(j, group_field_value(g, &group_fields[i]));
   }
+  json_rates(j, rates, g);
   sc_json_obj_end(j);
 }
 
@@ -189,7 +260,8 @@ int sc_stats_answer_groups(const sc_stats_view *v, sc_textbuf *out) {
   sc_json_init(&j, out);
   sc_json_arr_begin(&j);
   for (i = 0; i < l.n; i++) {
-    json_group(&j, &l.items[i], i < v->ngroup_names ? v->group_names[i] : NULL);
+    json_group(&j, &l.items[i], i < v->ngroup_names ? v->group_names[i] : NULL,
+               v->rates);
   }
   sc_json_arr_end(&j);
   sc_textbuf_append(out, "\n", 1);

@@ -61,6 +61,19 @@ ctl A show groups | jq -e '
   and (.estimated_members | type == "number") and (.target | type == "number")
   and has("hellos_refused") and has("reports_sent") and has("sheds"))
 ' >/dev/null || fail "show groups: $(ctl A show groups)"
+# The NetGroupInfo rates: null until two samples a second apart, then
+# every rate, 0 on a lone node; the posting counters are there too.
+for _ in $(seq 1 100); do
+  ctl A show groups | jq -e '.[0].rates != null' >/dev/null && break
+  sleep 0.1
+done
+ctl A show groups | jq -e '.[0] | (.rates | length == 8
+  and .posting_send_data_bytes_per_s == 0
+  and .posting_receive_control_bytes_per_s == 0
+  and .routing_send_bytes_per_s == 0 and .replication_receive_bytes_per_s == 0)
+  and .posts_sent == 0 and .routes_received == 0 and .objects_fetched == 0
+  and .post_data_bytes_sent == 0' >/dev/null ||
+  fail "show groups lacks the rates or the messaging counters: $(ctl A show groups)"
 ctl A show neighbors | jq -e '. == []' >/dev/null ||
   fail "show neighbors of a lone node is not []"
 ctl A show history | jq -e '. == []' >/dev/null ||

@@ -28,6 +28,7 @@ enum sim_ev_kind {
   EV_SAMPLE,   /* the stream's counters are read (sim_stream.c) */
   EV_SPAN_END, /* the stream's measured span ends (sim_stream.c) */
   EV_FORGE,    /* node: a forger attacks; ptr: its generation */
+  EV_POST,     /* node: the post's rank in ptr, its action (sim_post.c) */
 };
 #define SIM_HISTORY 8 /* peers a node remembers for a restart with history */
 
@@ -60,10 +61,12 @@ typedef struct sim_node {
 } sim_node;
 
 struct sim_stream;
+struct sim_posts;
 
 struct sim {
   const sim_config *cfg;
   struct sim_stream *stream; /* NULL without stream or forge statements */
+  struct sim_posts *posts;   /* NULL without post statements */
   sim_net *net;
   sim_node *nodes;
   uint32_t n;
@@ -174,5 +177,27 @@ void sim_stream_node_fields(struct sc_json *j, const sim *s, uint32_t i);
 
 /* sim_stream_summary prints the stream's line of the summary, if any. */
 void sim_stream_summary(const sim *s, FILE *f);
+
+/* ---- posts (sim_post.c) ---- */
+
+/* sim_posts_new prepares the tally of the scenario's posts (nothing
+ * without post statements). sim_posts_del frees it; NULL is fine. */
+int sim_posts_new(sim *s, char *err, size_t errlen);
+void sim_posts_del(struct sim_posts *ps);
+
+/* sim_posts_action starts a post statement; sim_posts_event makes the
+ * post of an EV_POST event. */
+void sim_posts_action(sim *s, const sim_action *a);
+void sim_posts_event(sim *s, const sim_event *e);
+
+/* sim_posts_on_post is the cores' post callback; |user| is the sim_node.
+ * sim_posts_node_down: |nd|'s core is about to be deleted. */
+void sim_posts_on_post(void *user, const sc_post_event *ev);
+void sim_posts_node_down(sim *s, sim_node *nd);
+
+/* sim_posts_report writes the "posting" section when posts were made;
+ * sim_posts_summary prints their line of the summary. */
+int sim_posts_report(struct sc_json *j, const sim *s);
+void sim_posts_summary(const sim *s, FILE *f);
 
 #endif /* SIM_INT_H */

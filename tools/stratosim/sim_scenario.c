@@ -409,7 +409,8 @@ static const struct clause {
 /* An action and how its words are read (read_args), one letter each:
  * S a node set; P a probability, T a time, R a link rate (each into the
  * next of v[0..3]); O the word "off" instead of what follows; C crash,
- * leave or stop; Q an event rate; X the stream's words, F forge's. After
+ * leave or stop; Q an event rate; X the stream's words, F forge's, M
+ * post's. After
  * '[' each word is optional. */
 struct action_def {
   const char *kw;
@@ -442,6 +443,7 @@ static const struct action_def actions[] = {
     {"corrupt", SIM_ACT_LINK, SIM_F_CORRUPT, "P", C_NODES, {0}},
     {"stream", SIM_ACT_STREAM, 0, "X", 0, {0}},
     {"forge", SIM_ACT_FORGE, 0, "F", 0, {0}},
+    {"post", SIM_ACT_POST, 0, "M", 0, {0}},
 };
 
 static int clause_arg(struct parser *p, int bit, const char *w, sim_action *a) {
@@ -615,6 +617,39 @@ static int read_forge(struct parser *p, sim_action *a) {
   return 0;
 }
 
+/* post COUNT [over TIME] [size SIZE]: the keywords in any order, each
+ * once; 10 s and 100 bytes unless given. */
+static int read_post(struct parser *p, sim_action *a) {
+  const char *w;
+  unsigned seen = 0;
+  if ((w = need(p, "count")) == NULL ||
+      parse_uint(p, w, 1, SIM_POSTS_MAX, &a->count) != 0) {
+    return -1;
+  }
+  a->span = 10 * SIM_S;
+  a->msg_size = 100;
+  while (p->i < p->n) {
+    int k;
+    w = p->w[p->i++];
+    k = strcmp(w, "over") == 0 ? 0 : strcmp(w, "size") == 0 ? 1 : -1;
+    if (k < 0) {
+      return FAIL(p, "unexpected '%.64s'", w);
+    }
+    if (seen & (1u << k)) {
+      return FAIL(p, "'%s' repeats", w);
+    }
+    seen |= 1u << k;
+    if (next_qty(p, k == 0 ? &q_time : &q_size,
+                 k == 0 ? &a->span : &a->msg_size) != 0) {
+      return -1;
+    }
+  }
+  if (a->msg_size < 4 || a->msg_size > SC_POST_MAX_LEN) {
+    return FAIL(p, "the size must be 4 to %d bytes", SC_POST_MAX_LEN);
+  }
+  return 0;
+}
+
 /* read_args reads the words of action |d| into |a| (see action_def). */
 static int read_args(struct parser *p, sim_action *a,
                      const struct action_def *d) {
@@ -650,6 +685,8 @@ static int read_args(struct parser *p, sim_action *a,
       rc = read_stream(p, a);
     } else if (*s == 'F') {
       rc = read_forge(p, a);
+    } else if (*s == 'M') {
+      rc = read_post(p, a);
     }
   }
   return rc != 0 ? rc : parse_clauses(p, a, allowed);
@@ -1147,6 +1184,19 @@ static int check_stream(const sim_config *c, char *err, size_t errlen) {
   return 0;
 }
 
+/* check_posts: posts go to the first group, which must exist. */
+static int check_posts(const sim_config *c, char *err, size_t errlen) {
+  size_t i;
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_POST && c->ngroups == 0) {
+      seterr(err, errlen,
+             "post: needs a group statement (posts go to the first group)");
+      return -1;
+    }
+  }
+  return 0;
+}
+
 /* merge_sort sorts |a| by time, keeping the order of equal times, with
  * |tmp| as scratch of the same size: bottom-up, runs of |w| doubling. */
 static void merge_sort(sim_action *a, sim_action *tmp, size_t n) {
@@ -1184,7 +1234,7 @@ int sim_config_finish(sim_config *c, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (check_stream(c, err, errlen) != 0) {
+  if (check_stream(c, err, errlen) != 0 || check_posts(c, err, errlen) != 0) {
     return -1;
   }
   if (c->nactions < 2) {

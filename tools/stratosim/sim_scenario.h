@@ -56,6 +56,7 @@ enum sim_verb {
   SIM_ACT_STREAM,      /* the node of |set| starts publishing the stream */
   SIM_ACT_STREAM_STOP, /* the stream ends */
   SIM_ACT_FORGE,       /* |set| become forgers (|rate| > 0) or stop (0) */
+  SIM_ACT_POST,        /* |count| posts from random members over |span| */
 };
 
 /* Link parameters a SIM_ACT_LINK changes. */
@@ -78,12 +79,13 @@ enum sim_churn_kind {
 
 #define SIM_STREAM_NAME_MAX 128 /* the core's limit */
 #define SIM_FORGE_RATE 20.0     /* forge SET: attacks a second by default */
+#define SIM_POSTS_MAX 100000    /* posts in one post statement */
 
 typedef struct sim_action {
   uint64_t at;       /* virtual time */
   int verb;          /* enum sim_verb */
   sim_set set;       /* the nodes it applies to ("all" when not given) */
-  uint64_t span;     /* SIM_ACT_JOIN: spread */
+  uint64_t span;     /* SIM_ACT_JOIN, SIM_ACT_POST: spread */
   int history;       /* RESTART, CHURN: restart with the peer history */
   int field;         /* SIM_ACT_LINK: enum sim_field */
   double v[4];       /* SIM_ACT_LINK values */
@@ -94,6 +96,8 @@ typedef struct sim_action {
    * payload size (0: the core's largest), keyframe interval, name. */
   uint64_t bps, frag_size, keyframe;
   char name[SIM_STREAM_NAME_MAX + 1];
+  /* SIM_ACT_POST: how many posts, of how many bytes each */
+  uint64_t count, msg_size;
   int line; /* where it was written, for messages */
 } sim_action;
 

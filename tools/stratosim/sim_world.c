@@ -350,7 +350,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
                      .rand = cb_rand,
                      .log = s->cfg->log_level >= 0 ? cb_log : NULL,
                      .peer_event = cb_peer_event,
-                     .stream_data = s->stream ? sim_stream_on_play : NULL};
+                     .stream_data = s->stream ? sim_stream_on_play : NULL,
+                     .post = s->posts ? sim_posts_on_post : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -418,6 +419,7 @@ static void node_gone(sim *s, sim_node *nd, int state) {
   sc_node_stats st;
   if (s->stream != NULL)
     sim_stream_node_down(s, nd);
+  sim_posts_node_down(s, nd);
   sc_node_get_stats(nd->core, &st);
   sim_stats_add(&nd->past, &st);
   sc_node_del(nd->core);
@@ -540,6 +542,9 @@ static void act_run(sim *s, const sim_action *a) {
     if (s->stream != NULL) /* forgers without a stream have no target */
       sim_stream_action(s, a);
     break;
+  case SIM_ACT_POST:
+    sim_posts_action(s, a);
+    break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
     sim_range r = {0, UINT32_MAX};
@@ -611,6 +616,9 @@ static void handle_event(sim *s, const sim_event *e) {
   case EV_SPAN_END:
   case EV_FORGE:
     sim_stream_event(s, e);
+    break;
+  case EV_POST:
+    sim_posts_event(s, e);
     break;
   default:
     break;
@@ -712,7 +720,8 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
                        .realloc = mem_realloc};
   }
   if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
-                   sim_stream_new(s, frag_max, err, errlen) != 0)) {
+                   sim_stream_new(s, frag_max, err, errlen) != 0 ||
+                   sim_posts_new(s, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
@@ -743,6 +752,7 @@ void sim_del(sim *s) {
   for (uint32_t i = 0; s->nodes && i < s->n; i++)
     sc_node_del(s->nodes[i].core);
   sim_stream_del(s->stream);
+  sim_posts_del(s->posts);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
