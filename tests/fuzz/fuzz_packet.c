@@ -8,7 +8,8 @@
  *      chunk processing behind authentication is reached
  *   3  virtual time passes (data[0] x 10 ms) and queued traffic flows
  * Every record's bytes also go through each decoder directly (packets,
- * chunks, handshake payloads, mesh, stream and multicast messages).
+ * chunks, handshake payloads, mesh, stream, multicast and group messaging
+ * messages).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "sc_mcastmsg.h"
 #include "sc_meshmsg.h"
 #include "sc_packet.h"
+#include "sc_postmsg.h"
 #include "sc_stream.h"
 
 static void check(int ok) {
@@ -108,6 +110,20 @@ static void decode_mcast(const uint8_t *data, size_t len) {
   }
 }
 
+/* The group messaging bodies (doc/protocol.md §14). */
+static void decode_groupmsg(const uint8_t *data, size_t len) {
+  sc_post_msg pm;
+  sc_post_id id;
+  sc_ihave_msg ih;
+  if (sc_post_read(&pm, data, len) == 0) {
+    check(pm.len <= SC_POST_MAX && pm.payload + pm.len == data + len);
+  }
+  (void)sc_post_id_read(&id, data, len);
+  if (sc_ihave_read(&ih, data, len) == 0) {
+    check(ih.n >= 1 && ih.n <= SC_IHAVE_MAX);
+  }
+}
+
 static void decode_all(const uint8_t *data, size_t len) {
   sc_pkt pkt;
   sc_hs_payload hp;
@@ -124,6 +140,7 @@ static void decode_all(const uint8_t *data, size_t len) {
   decode_mesh(data, len);
   decode_stream(data, len);
   decode_mcast(data, len);
+  decode_groupmsg(data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
