@@ -584,7 +584,7 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
   d->loop = loop;
   d->log = log;
   d->udp.fd = -1;
-  d->stats.fd = -1;
+  d->stats.srv.fd = -1;
   d->timer_at = UINT64_MAX;
   d->close_deadline = UINT64_MAX;
   d->started_at = sc_daemon_now();
