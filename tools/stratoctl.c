@@ -62,12 +62,12 @@ static void usage(FILE *fp) {
         "                  with), at most 900 bytes\n"
         "  listen [-n COUNT] [-t SECONDS] [--json] GROUP\n"
         "                  print each post to GROUP as it arrives, one line:\n"
-        "                  'post FROM NUMBER TEXT' (TEXT with \\ and bytes\n"
-        "                  other than printable ASCII as \\xNN), or the event\n"
-        "                  as JSON with --json; stop after COUNT events\n"
-        "                  (exit 0) or SECONDS (exit 1 if COUNT was not\n"
-        "                  reached); 'listening' goes to stderr once\n"
-        "                  subscribed\n"
+        "                  'post FROM NUMBER TEXT', TEXT with \\\\ for a\n"
+        "                  backslash and \\xNN for a byte other than\n"
+        "                  printable ASCII (--json: the event as JSON);\n"
+        "                  stop after COUNT events (exit 0) or SECONDS\n"
+        "                  (exit 1 if COUNT was not reached); prints\n"
+        "                  'listening' on stderr once subscribed\n"
         "\n"
         "Options:\n"
         "  -s, --socket PATH  stats socket (default $" SOCKET_ENV
@@ -77,8 +77,8 @@ static void usage(FILE *fp) {
         "  -h, --help         show this help and exit\n"
         "  -V, --version      show the version and exit\n"
         "\n"
-        "Exit status: 0 answered, 1 daemon unreachable or error answer,\n"
-        "2 usage error.\n",
+        "Exit status: 0 answered, 1 daemon unreachable, error answer or\n"
+        "fewer than COUNT events, 2 usage error.\n",
         fp);
 }
 
