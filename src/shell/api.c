@@ -152,8 +152,8 @@ static int need_group(api_call *c) {
 }
 
 /* Reads the payload: "data" (base64) or "text" (a string, as UTF-8),
- * exactly one, at most |max| bytes, into |buf| (PAYLOAD_MAX bytes).
- * Returns 0, or 1 after writing an error. */
+ * exactly one, at most |max| (<= PAYLOAD_MAX) bytes, into |buf| (room for
+ * PAYLOAD_MAX + 1). Returns 0, or 1 after writing an error. */
 static int need_payload(api_call *c, size_t max, uint8_t *buf, size_t *len) {
   char b64[(PAYLOAD_MAX + 2) / 3 * 4 + 8];
   size_t d = field(c, "data"), t = field(c, "text"), blen;
@@ -177,7 +177,10 @@ static int need_payload(api_call *c, size_t max, uint8_t *buf, size_t *len) {
   if (n == SC_ERR_INVALID_ARG) {
     return fail_type(c, "data", "a base64 string");
   }
-  blen = n < 0 ? sizeof(b64) : (size_t)n;
+  if (n < 0) {
+    return fail(c, "too_large", "at most %zu bytes", max);
+  }
+  blen = (size_t)n;
   if (blen % 4 != 0) {
     return fail(c, "bad_base64", "\"data\" is not padded base64");
   }
