@@ -326,10 +326,8 @@ static int check_answer(const char *what, const char *line, size_t len) {
 }
 
 static int cmd_post(const char *path, int argc, char **argv, int i) {
-  char text[MAX_LINE * 64], *b64, *rest, *req, *line;
+  char text[MAX_LINE * 64], *b64, *rest, *req;
   size_t len = 0;
-  reader r;
-  long n;
   int fd, rc = 1, k;
   if (argc - i < 2) {
     return usage_error("post needs a GROUP and a TEXT", NULL);
@@ -363,6 +361,9 @@ static int cmd_post(const char *path, int argc, char **argv, int i) {
   free(rest);
   fd = req != NULL ? connect_socket(path) : -1;
   if (fd >= 0 && send_all(fd, req, strlen(req)) == 0) {
+    reader r;
+    char *line;
+    long n;
     shutdown(fd, SHUT_WR);
     r.fd = fd;
     r.len = r.used = 0;

@@ -225,6 +225,10 @@ static int op_join(api_call *c) {
   if (rc < 0) {
     return fail_core(c, rc, "join");
   }
+  if (c->ctx->log != NULL) {
+    sc_logger_log(c->ctx->log, SC_LOG_INFO, "group %s: joined through the API",
+                  c->ctx->groups->names[rc]);
+  }
   ok(c);
   sc_json_key(&c->j, "index");
   sc_json_u64(&c->j, (uint64_t)rc);
@@ -237,6 +241,10 @@ static int op_leave(api_call *c) {
   if (need_group(c) != 0) {
     return 1;
   }
+  if (c->ctx->log != NULL) {
+    sc_logger_log(c->ctx->log, SC_LOG_INFO, "group %s: left through the API",
+                  c->ctx->groups->names[c->group]);
+  }
   if (sc_grouptab_leave(c->ctx->groups, c->ctx->node, c->spec, c->ctx->now) !=
       0) {
     return fail(c, "internal", "the core did not know the group");
@@ -246,7 +254,7 @@ static int op_leave(api_call *c) {
 
 static int op_post(api_call *c) {
   uint8_t buf[PAYLOAD_MAX + 1];
-  size_t len;
+  size_t len = 0;
   int rc;
   if (need_group(c) != 0 || need_payload(c, SC_POST_MAX_LEN, buf, &len) != 0) {
     return 1;

@@ -19,6 +19,7 @@
 
 #include "grouptab.h"
 #include "json.h"
+#include "log.h"
 #include "stratocast.h"
 
 #define SC_API_MAX_LINE 65536 /* bytes of a request line, newline excluded */
@@ -51,7 +52,8 @@ typedef struct sc_api_ctx {
   sc_node *node;
   sc_grouptab *groups; /* the daemon's joined groups */
   uint64_t now;
-  sc_api_subs *subs; /* the requesting connection's subscriptions */
+  sc_api_subs *subs;    /* the requesting connection's subscriptions */
+  const sc_logger *log; /* joins and leaves are logged; NULL: not */
 } sc_api_ctx;
 
 /* sc_api_handle answers the request |line| of |len| bytes (no newline;

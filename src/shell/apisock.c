@@ -101,6 +101,7 @@ static int client_request(sc_api_client *c, const char *line, size_t len) {
   ctx.groups = a->groups;
   ctx.now = a->now();
   ctx.subs = &c->subs;
+  ctx.log = a->log;
   if (sc_api_handle(&ctx, line, len, &c->out) < 0) {
     client_close(c, "output buffer full or out of memory");
     return -1;

@@ -108,6 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ctx.groups = &groups;
   ctx.subs = &subs;
   ctx.now = 0;
+  ctx.log = NULL;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t len = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);

@@ -80,6 +80,12 @@ expect '{"op":"post","group":"demo","data":"aGVsbG8"}' "$(error_is bad_base64)"
 expect '{"op":"post","group":"demo","data":"aGV$bG8="}' "$(error_is bad_base64)"
 long=$(head -c 901 /dev/zero | tr '\0' x)
 expect "{\"op\":\"post\",\"group\":\"demo\",\"text\":\"$long\"}" "$(error_is too_large)"
+big=$(head -c 901 /dev/zero | base64 -w0)
+expect "{\"op\":\"post\",\"group\":\"demo\",\"data\":\"$big\"}" "$(error_is too_large)"
+big=$(head -c 3000 /dev/zero | base64 -w0)
+expect "{\"op\":\"post\",\"group\":\"demo\",\"data\":\"$big\"}" "$(error_is too_large)"
+full=$(head -c 900 /dev/urandom | base64 -w0)
+expect "{\"op\":\"post\",\"group\":\"demo\",\"data\":\"$full\"}" '.ok == true'
 expect '{"op":"join","group":"bad?colour=red"}' "$(error_is bad_group)"
 expect '{"op":"join","group":"demo"}' "$(error_is already_joined)"
 expect '{"op":"route","group":"demo"}' "$(error_is unsupported)"
