@@ -124,15 +124,15 @@ note "join, post and leave through the API; show groups follows"
 # ---- stratoctl's exit statuses ------------------------------------------------------
 status=0
 api A post nope hello 2>"$sc_tmp/err" || status=$?
-[ "$status" -eq 1 ] && grep -q 'not_joined' "$sc_tmp/err" ||
+{ [ "$status" -eq 1 ] && grep -q 'not_joined' "$sc_tmp/err"; } ||
   fail "stratoctl post to a group not joined: exit $status, $(cat "$sc_tmp/err")"
 status=0
 api A post demo "$long" 2>"$sc_tmp/err" || status=$?
-[ "$status" -eq 1 ] && grep -q 'too_large' "$sc_tmp/err" ||
+{ [ "$status" -eq 1 ] && grep -q 'too_large' "$sc_tmp/err"; } ||
   fail "stratoctl post of 901 bytes: exit $status, $(cat "$sc_tmp/err")"
 status=0
 api A listen -n 1 -t 0.3 demo >"$sc_tmp/out" 2>"$sc_tmp/err" || status=$?
-[ "$status" -eq 1 ] && [ ! -s "$sc_tmp/out" ] ||
+{ [ "$status" -eq 1 ] && [ ! -s "$sc_tmp/out" ]; } ||
   fail "stratoctl listen with no post: exit $status"
 status=0
 api A listen 2>/dev/null || status=$?
