@@ -93,6 +93,7 @@ START_TEST(test_secret_group) {
   sc_hello_msg h;
   uint8_t body[128];
   sc_wr w;
+  memset(&h, 0, sizeof(h));
   memcpy(h.group_id, before.group_id, SC_GROUP_ID_LEN);
   h.has_proof = 1;
   memset(h.proof, 0x5a, sizeof(h.proof));

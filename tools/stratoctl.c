@@ -1,13 +1,18 @@
 /*
- * stratoctl: send one command to stratocastd's stats socket and print the
- * answer.
+ * stratoctl: talk to a running stratocastd.
  *
  *   stratoctl [-s PATH] show info|sessions|groups|neighbors|streams|history
  *   stratoctl [-s PATH] metrics|help
+ *   stratoctl [-a PATH] post GROUP TEXT...
+ *   stratoctl [-a PATH] listen [-n COUNT] [-t SECONDS] [--json] GROUP
  *
- * The words are joined with single spaces and sent as one line. Exit status:
- * 0 for an answer, 1 when the daemon cannot be reached or answers with a
- * JSON error object, 2 for a usage error.
+ * The first two send one command to the stats socket (the words joined with
+ * single spaces) and print the answer. post and listen use the API socket
+ * (doc/api.md): post sends TEXT (the words joined with spaces) as a post to
+ * GROUP; listen subscribes to GROUP and prints each post (and routed
+ * message) as one line as it arrives. Exit status: 0 for an answer, 1 when
+ * the daemon cannot be reached, answers with an error, or listen saw fewer
+ * than COUNT events by its deadline, 2 for a usage error.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -15,23 +20,31 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "minijson.h"
 
 #define DEFAULT_SOCKET "/run/stratocast/stats.sock"
 #define SOCKET_ENV "STRATOCAST_STATS_SOCKET"
+#define DEFAULT_API_SOCKET "/run/stratocast/api.sock"
+#define API_SOCKET_ENV "STRATOCAST_API_SOCKET"
 #define MAX_LINE 1024
 #define ANSWER_TIMEOUT_MS 15000
+#define API_LINE_MAX 8192 /* an answer or event line of the API socket */
+#define POST_MAX 900      /* bytes of a post (SC_POST_MAX_LEN) */
 
 static void usage(FILE *fp) {
-  fputs("Usage: stratoctl [-s PATH] COMMAND...\n"
-        "Ask a running stratocastd for its state.\n"
+  fputs("Usage: stratoctl [-s PATH] [-a PATH] COMMAND...\n"
+        "Ask a running stratocastd for its state, or post and listen.\n"
         "\n"
-        "Commands:\n"
+        "Commands (stats socket):\n"
         "  show info       the node: peer ID, address, uptime, counters\n"
         "  show sessions   one entry per session: peer, state, RTT, bytes\n"
         "  show groups     one entry per group: ID, size estimate, neighbours\n"
@@ -44,14 +57,28 @@ static void usage(FILE *fp) {
         "  metrics         Prometheus text exposition format\n"
         "  help            the commands the daemon knows\n"
         "\n"
+        "Commands (API socket, doc/api.md):\n"
+        "  post GROUP TEXT...  post TEXT to GROUP (the spec it was joined\n"
+        "                  with), at most 900 bytes\n"
+        "  listen [-n COUNT] [-t SECONDS] [--json] GROUP\n"
+        "                  print each post to GROUP as it arrives, one line:\n"
+        "                  'post FROM NUMBER TEXT', TEXT with \\\\ for a\n"
+        "                  backslash and \\xNN for a byte other than\n"
+        "                  printable ASCII (--json: the event as JSON);\n"
+        "                  stop after COUNT events (exit 0) or SECONDS\n"
+        "                  (exit 1 if COUNT was not reached); prints\n"
+        "                  'listening' on stderr once subscribed\n"
+        "\n"
         "Options:\n"
         "  -s, --socket PATH  stats socket (default $" SOCKET_ENV
         " or " DEFAULT_SOCKET ")\n"
+        "  -a, --api-socket PATH  API socket (default $" API_SOCKET_ENV
+        " or " DEFAULT_API_SOCKET ")\n"
         "  -h, --help         show this help and exit\n"
         "  -V, --version      show the version and exit\n"
         "\n"
-        "Exit status: 0 answered, 1 daemon unreachable or error answer,\n"
-        "2 usage error.\n",
+        "Exit status: 0 answered, 1 daemon unreachable, error answer or\n"
+        "fewer than COUNT events, 2 usage error.\n",
         fp);
 }
 
@@ -179,13 +206,341 @@ static int copy_answer(int fd) {
   return headlen >= 9 && memcmp(head, "{\"error\":", 9) == 0 ? 1 : 0;
 }
 
+/* ---- the API socket ------------------------------------------------------ */
+
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Lines read from a socket. */
+typedef struct reader {
+  int fd;
+  char buf[API_LINE_MAX];
+  size_t len, used; /* |used|: the line handed out last, with its '\n' */
+} reader;
+
+/* Reads the next line into |*line| (NUL-terminated, without '\n') by
+ * |deadline| (ms of now_ms, or -1: none). Returns its length, -1 after
+ * printing why it failed (end of input, an error, an overlong line), or
+ * -2 when the deadline passed. */
+static long read_line(reader *r, char **line, long long deadline) {
+  memmove(r->buf, r->buf + r->used, r->len - r->used);
+  r->len -= r->used;
+  r->used = 0;
+  for (;;) {
+    char *nl = memchr(r->buf, '\n', r->len);
+    struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+    long long left = deadline < 0 ? -1 : deadline - now_ms();
+    ssize_t n;
+    int e, pr;
+    if (nl != NULL) {
+      *nl = '\0';
+      *line = r->buf;
+      r->used = (size_t)(nl - r->buf) + 1;
+      return (long)(nl - r->buf);
+    }
+    if (r->len == sizeof(r->buf)) {
+      fprintf(stderr, "stratoctl: a line from the daemon is too long\n");
+      return -1;
+    }
+    if (deadline >= 0 && left <= 0) {
+      return -2;
+    }
+    pr = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
+    if (pr == 0) {
+      continue;
+    }
+    n = pr < 0 ? -1 : read(r->fd, r->buf + r->len, sizeof(r->buf) - r->len);
+    e = n < 0 ? errno : 0;
+    if (n < 0 && e == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      fprintf(stderr, "stratoctl: %s\n",
+              n == 0 ? "the daemon closed the connection" : strerror(e));
+      return -1;
+    }
+    r->len += (size_t)n;
+  }
+}
+
+/* Appends |s| to |out| as a JSON string (|out| has room for 6 bytes per
+ * byte of |s| plus 3). Bytes from 0x80 up pass as they are: the daemon
+ * refuses invalid UTF-8. */
+static char *json_string(char *out, const char *s) {
+  *out++ = '"';
+  for (; *s != '\0'; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      *out++ = '\\';
+      *out++ = (char)c;
+    } else if (c < 0x20) {
+      out += sprintf(out, "\\u%04x", c);
+    } else {
+      *out++ = (char)c;
+    }
+  }
+  *out++ = '"';
+  *out = '\0';
+  return out;
+}
+
+/* Builds {"op":|op|,"group":|group||rest|} plus '\n' in a new string. */
+static char *make_request(const char *op, const char *group, const char *rest) {
+  size_t cap = strlen(op) + 6 * strlen(group) + strlen(rest) + 32;
+  char *req = malloc(cap), *p;
+  if (req == NULL) {
+    fprintf(stderr, "stratoctl: out of memory\n");
+    return NULL;
+  }
+  p = req + sprintf(req, "{\"op\":\"%s\",\"group\":", op);
+  p = json_string(p, group);
+  sprintf(p, "%s}\n", rest);
+  return req;
+}
+
+/* Checks an answer line: 0 for "ok", else prints the error and returns 1.
+ */
+static int check_answer(const char *what, const char *line, size_t len) {
+  mj_value v[32];
+  mj_doc doc;
+  char code[64], msg[512];
+  size_t err;
+  if (mj_parse(&doc, line, len, v, 32) != 0) {
+    fprintf(stderr, "stratoctl: %s: the answer is not JSON\n", what);
+    return 1;
+  }
+  if (mj_type(&doc, mj_get(&doc, 0, "ok")) == MJ_TRUE) {
+    return 0;
+  }
+  err = mj_get(&doc, 0, "error");
+  if (mj_string(&doc, mj_get(&doc, err, "code"), code, sizeof(code)) < 0 ||
+      mj_string(&doc, mj_get(&doc, err, "message"), msg, sizeof(msg)) < 0) {
+    fprintf(stderr, "stratoctl: %s: unexpected answer: %s\n", what, line);
+    return 1;
+  }
+  fprintf(stderr, "stratoctl: %s: %s: %s\n", what, code, msg);
+  return 1;
+}
+
+static int cmd_post(const char *path, int argc, char **argv, int i) {
+  char text[MAX_LINE * 64], *b64, *rest, *req;
+  size_t len = 0;
+  int fd, rc = 1, k;
+  if (argc - i < 2) {
+    return usage_error("post needs a GROUP and a TEXT", NULL);
+  }
+  for (k = i + 1; k < argc; k++) {
+    size_t w = strlen(argv[k]);
+    if (len + w + 1 > sizeof(text)) {
+      return usage_error("the text is too long", NULL);
+    }
+    if (k > i + 1) {
+      text[len++] = ' ';
+    }
+    memcpy(text + len, argv[k], w);
+    len += w;
+  }
+  b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
+  rest = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL) +
+                16);
+  if (b64 == NULL || rest == NULL) {
+    free(b64);
+    free(rest);
+    fprintf(stderr, "stratoctl: out of memory\n");
+    return 1;
+  }
+  sodium_bin2base64(
+      b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
+      (const unsigned char *)text, len, sodium_base64_VARIANT_ORIGINAL);
+  sprintf(rest, ",\"data\":\"%s\"", b64);
+  req = make_request("post", argv[i], rest);
+  free(b64);
+  free(rest);
+  fd = req != NULL ? connect_socket(path) : -1;
+  if (fd >= 0 && send_all(fd, req, strlen(req)) == 0) {
+    reader r;
+    char *line;
+    long n;
+    shutdown(fd, SHUT_WR);
+    r.fd = fd;
+    r.len = r.used = 0;
+    n = read_line(&r, &line, now_ms() + ANSWER_TIMEOUT_MS);
+    if (n == -2) {
+      fprintf(stderr, "stratoctl: no answer within %d s\n",
+              ANSWER_TIMEOUT_MS / 1000);
+    }
+    rc = n >= 0 ? check_answer("post", line, (size_t)n) : 1;
+  }
+  if (fd >= 0) {
+    close(fd);
+  }
+  free(req);
+  return rc;
+}
+
+/* Prints |len| bytes of |data|: printable ASCII as it is, the rest and
+ * the backslash as \xNN and \\, so that every event stays one line. */
+static void print_text(const uint8_t *data, size_t len) {
+  size_t i;
+  for (i = 0; i < len; i++) {
+    if (data[i] == '\\') {
+      fputs("\\\\", stdout);
+    } else if (data[i] >= 0x20 && data[i] < 0x7f) {
+      putchar(data[i]);
+    } else {
+      printf("\\x%02x", data[i]);
+    }
+  }
+}
+
+/* Prints event |line| as one line; returns 1 for a message event (post,
+ * routed, object), 0 for another, -1 for a line that is no event. */
+static int print_event(const char *line, size_t len, int json) {
+  static const char *const extra[][2] = {
+      {"post", "number"}, {"routed", "hops"}, {"object", "index"}};
+  mj_value v[32];
+  mj_doc doc;
+  char kind[16], from[72], b64[1400];
+  uint8_t data[POST_MAX + 100];
+  size_t dlen = 0, k, x;
+  if (mj_parse(&doc, line, len, v, 32) != 0 ||
+      mj_string(&doc, mj_get(&doc, 0, "event"), kind, sizeof(kind)) < 0) {
+    fprintf(stderr, "stratoctl: not an event: %s\n", line);
+    return -1;
+  }
+  if (json) {
+    printf("%s\n", line);
+  }
+  for (k = 0; k < sizeof(extra) / sizeof(extra[0]); k++) {
+    if (strcmp(kind, extra[k][0]) == 0) {
+      break;
+    }
+  }
+  if (k == sizeof(extra) / sizeof(extra[0])) {
+    x = mj_get(&doc, 0, "count");
+    if (!json && strcmp(kind, "dropped") == 0 && x != MJ_NONE) {
+      printf("dropped %.*s\n", (int)doc.v[x].len, line + doc.v[x].start);
+    }
+    return 0;
+  }
+  x = mj_get(&doc, 0, extra[k][1]);
+  if (mj_string(&doc, mj_get(&doc, 0, "from"), from, sizeof(from)) < 0 ||
+      mj_type(&doc, x) != MJ_NUMBER ||
+      mj_string(&doc, mj_get(&doc, 0, "data"), b64, sizeof(b64)) < 0 ||
+      sodium_base642bin(data, sizeof(data), b64, strlen(b64), NULL, &dlen, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    fprintf(stderr, "stratoctl: a malformed event: %s\n", line);
+    return -1;
+  }
+  if (!json) {
+    printf("%s %s %.*s ", kind, from, (int)doc.v[x].len, line + doc.v[x].start);
+    print_text(data, dlen);
+    putchar('\n');
+  }
+  return 1;
+}
+
+/* listen's options. */
+typedef struct listen_opts {
+  long count;      /* stop after this many events; -1: never */
+  long long limit; /* stop after this many ms; -1: never */
+  int json;
+} listen_opts;
+
+static int parse_listen(listen_opts *o, int argc, char **argv, int *i) {
+  char *end;
+  o->count = -1;
+  o->limit = -1;
+  o->json = 0;
+  for (; *i < argc && argv[*i][0] == '-'; (*i)++) {
+    const char *a = argv[*i];
+    if (strcmp(a, "--json") == 0) {
+      o->json = 1;
+      continue;
+    }
+    if ((strcmp(a, "-n") != 0 && strcmp(a, "-t") != 0) || *i + 1 >= argc) {
+      return usage_error("listen: unknown option or missing value", a);
+    }
+    (*i)++;
+    errno = 0;
+    if (a[1] == 'n') {
+      o->count = strtol(argv[*i], &end, 10);
+      if (errno != 0 || *end != '\0' || o->count < 1) {
+        return usage_error("listen: -n takes a count from 1", argv[*i]);
+      }
+    } else {
+      double sec = strtod(argv[*i], &end);
+      if (errno != 0 || *end != '\0' || !(sec > 0 && sec < 1e9)) {
+        return usage_error("listen: -t takes seconds above 0", argv[*i]);
+      }
+      o->limit = (long long)(sec * 1000.0);
+    }
+  }
+  if (*i + 1 != argc) {
+    return usage_error("listen takes one GROUP", NULL);
+  }
+  return 0;
+}
+
+static int cmd_listen(const char *path, int argc, char **argv, int i) {
+  listen_opts o;
+  reader r;
+  char *req, *line;
+  long long deadline;
+  long seen = 0, n;
+  int fd, rc;
+  if ((rc = parse_listen(&o, argc, argv, &i)) != 0) {
+    return rc;
+  }
+  req = make_request("subscribe", argv[i],
+                     ",\"events\":[\"post\",\"routed\",\"object\"]");
+  fd = req != NULL ? connect_socket(path) : -1;
+  rc = fd >= 0 ? send_all(fd, req, strlen(req)) : -1;
+  free(req);
+  if (rc != 0) {
+    if (fd >= 0) {
+      close(fd);
+    }
+    return 1;
+  }
+  deadline = o.limit >= 0 ? now_ms() + o.limit : -1;
+  r.fd = fd;
+  r.len = r.used = 0;
+  n = read_line(&r, &line, now_ms() + ANSWER_TIMEOUT_MS);
+  if (n < 0 || check_answer("listen", line, (size_t)n) != 0) {
+    close(fd);
+    return 1;
+  }
+  fprintf(stderr, "listening\n");
+  while (o.count < 0 || seen < o.count) {
+    n = read_line(&r, &line, deadline);
+    if (n == -2) {
+      break;
+    }
+    if (n < 0 || (rc = print_event(line, (size_t)n, o.json)) < 0) {
+      close(fd);
+      return 1;
+    }
+    seen += rc;
+    fflush(stdout);
+  }
+  close(fd);
+  return o.count >= 0 && seen < o.count ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
-  const char *path = getenv(SOCKET_ENV);
+  const char *path = getenv(SOCKET_ENV), *api = getenv(API_SOCKET_ENV);
   char line[MAX_LINE + 2];
   size_t len;
   int i, fd, rc;
   if (path == NULL || path[0] == '\0') {
     path = DEFAULT_SOCKET;
+  }
+  if (api == NULL || api[0] == '\0') {
+    api = DEFAULT_API_SOCKET;
   }
   for (i = 1; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i];
@@ -208,12 +563,25 @@ int main(int argc, char **argv) {
       path = argv[i];
     } else if (strncmp(a, "--socket=", 9) == 0) {
       path = a + 9;
+    } else if (strcmp(a, "-a") == 0 || strcmp(a, "--api-socket") == 0) {
+      if (++i >= argc) {
+        return usage_error("missing path after", a);
+      }
+      api = argv[i];
+    } else if (strncmp(a, "--api-socket=", 13) == 0) {
+      api = a + 13;
     } else {
       return usage_error("unknown option", a);
     }
   }
   if (i >= argc) {
     return usage_error("no command given", NULL);
+  }
+  if (strcmp(argv[i], "post") == 0) {
+    return cmd_post(api, argc, argv, i + 1);
+  }
+  if (strcmp(argv[i], "listen") == 0) {
+    return cmd_listen(api, argc, argv, i + 1);
   }
   len = join_words(line, argc, argv, i);
   fd = connect_socket(path);

@@ -193,6 +193,25 @@ static void stream_remove(sc_node *node, size_t i) {
   mc->streams[i] = mc->streams[--mc->nstreams];
 }
 
+void sc_mcast_group_gone(sc_node *node, const sc_mgroup *g) {
+  sc_mcast *mc = &node->mcast;
+  size_t i = mc->nstreams;
+  while (i-- > 0) {
+    if (mc->streams[i]->g == g) {
+      sc_node_log(node, SC_LOG_INFO, "stream %s: its group was left",
+                  mc->streams[i]->name);
+      stream_remove(node, i);
+    }
+  }
+  for (i = mc->nplays; i-- > 0;) {
+    if (memcmp(mc->plays[i].group_id, g->spec.id, SC_GROUP_ID_LEN) == 0) {
+      memmove(&mc->plays[i], &mc->plays[i + 1],
+              (mc->nplays - i - 1) * sizeof(mc->plays[0]));
+      mc->nplays--;
+    }
+  }
+}
+
 void sc_mcast_free(sc_node *node) {
   while (node->mcast.nstreams > 0) {
     stream_remove(node, node->mcast.nstreams - 1);

@@ -29,6 +29,7 @@
 
 struct sc_session;
 struct sc_mstream;
+struct sc_mgroup;
 
 #define SC_MCAST_STREAMS_MAX 16 /* streams a node carries */
 #define SC_MCAST_PLAYS_MAX 16   /* play requests */
@@ -59,6 +60,10 @@ int sc_mcast_on_message(sc_node *node, struct sc_session *s, uint64_t kind,
 void sc_mcast_on_dgram(sc_node *node, struct sc_session *s, const uint8_t *body,
                        size_t len, uint64_t now);
 void sc_mcast_on_timer(sc_node *node, uint64_t now);
+/* sc_mcast_group_gone drops every stream of |g|, published, played or
+ * relayed, and every play request for it: the node is leaving |g|, which
+ * is freed next. */
+void sc_mcast_group_gone(sc_node *node, const struct sc_mgroup *g);
 uint64_t sc_mcast_deadline(const sc_node *node);
 
 #endif /* SC_MCAST_H */

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "sc_macro.h"
+#include "sc_mcast.h"
 #include "sc_mem.h"
 #include "sc_meshmsg.h"
 #include "sc_node_int.h"
@@ -342,13 +343,15 @@ static sc_member *member_add(sc_node *node, sc_mgroup *g,
 /* ---- member links --------------------------------------------------------
  */
 
-static void send_hello(sc_node *node, sc_mgroup *g, sc_session *s,
+/* §11.3.1: HELLO, or with |leaving| the word that this node left |g|. */
+static void send_hello(sc_node *node, sc_mgroup *g, sc_session *s, int leaving,
                        uint64_t now) {
   sc_hello_msg h;
   uint8_t body[SC_GROUP_ID_LEN + 1 + SC_GROUP_PROOF_LEN];
   sc_wr w;
   memcpy(h.group_id, g->spec.id, SC_GROUP_ID_LEN);
-  h.has_proof = g->spec.has_secret;
+  h.leaving = leaving;
+  h.has_proof = g->spec.has_secret && !leaving;
   if (h.has_proof) {
     sc_group_proof(h.proof, &g->spec, s->hs_hash, sizeof(s->hs_hash),
                    node->peer_id);
@@ -360,7 +363,7 @@ static void send_hello(sc_node *node, sc_mgroup *g, sc_session *s,
 void sc_mesh_on_up(sc_node *node, sc_session *s, uint64_t now) {
   size_t i;
   for (i = 0; i < node->mesh.ngroups; i++) {
-    send_hello(node, node->mesh.groups[i], s, now);
+    send_hello(node, node->mesh.groups[i], s, 0, now);
   }
 }
 
@@ -393,6 +396,21 @@ void sc_mesh_on_down(sc_node *node, sc_session *s, uint64_t now) {
 static void report_link(sc_mgroup *g, const sc_member *m, sc_session *s,
                         uint64_t now, int force);
 
+/* §11.3.1: a member that left is no member link, nor in the table: it is
+ * not reported, and comes back only with a new HELLO. */
+static void on_leave(sc_mgroup *g, const sc_session *s) {
+  size_t i;
+  for (i = 0; i < g->n; i++) {
+    if (memcmp(g->m[i].peer_id, s->peer_id, SC_PEER_ID_LEN) == 0) {
+      if (g->m[i].sid != 0) {
+        member_unlink(g, &g->m[i]);
+      }
+      member_remove(g, i);
+      return;
+    }
+  }
+}
+
 /* §11.3.1: a valid HELLO for a joined group makes |s| a member link. */
 static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
                      size_t len, uint64_t now) {
@@ -406,6 +424,10 @@ static void on_hello(sc_node *node, sc_session *s, const uint8_t *body,
   g = sc_mesh_group(node, h.group_id);
   if (g == NULL || !s->has_peer_id) {
     return; /* not a group of ours: nothing to say */
+  }
+  if (h.leaving) {
+    on_leave(g, s);
+    return;
   }
   if (g->spec.has_secret &&
       (!h.has_proof || !sc_group_proof_check(h.proof, &g->spec, s->hs_hash,
@@ -1190,23 +1212,24 @@ static void beat(sc_node *node, sc_mgroup *g, uint64_t now) {
 /* A session is needed while some group has a neighbour on it (§11.4), or
  * while it is young, or while it serves a bootstrap peer and the node has
  * not joined its groups yet. */
-static int session_needed(const sc_node *node, const sc_session *s,
-                          uint64_t now) {
+static int neighbor_anywhere(const sc_node *node, uint32_t sid) {
   size_t i, j;
-  if (now - s->established_at < SHED_GRACE ||
-      (sc_node_is_target(node, s->local_sid) && !sc_mesh_is_joined(node))) {
-    return 1;
-  }
   for (i = 0; i < node->mesh.ngroups; i++) {
     const sc_mgroup *g = node->mesh.groups[i];
     for (j = 0; j < g->n; j++) {
-      if (g->m[j].sid == s->local_sid &&
-          (g->m[j].chosen || g->m[j].peer_chose)) {
+      if (g->m[j].sid == sid && (g->m[j].chosen || g->m[j].peer_chose)) {
         return 1;
       }
     }
   }
   return 0;
+}
+
+static int session_needed(const sc_node *node, const sc_session *s,
+                          uint64_t now) {
+  return now - s->established_at < SHED_GRACE ||
+         (sc_node_is_target(node, s->local_sid) && !sc_mesh_is_joined(node)) ||
+         neighbor_anywhere(node, s->local_sid);
 }
 
 static int chosen_anywhere(const sc_node *node, uint32_t sid) {
@@ -1418,7 +1441,7 @@ int sc_node_join_group(sc_node *node, const char *spec, uint64_t now) {
   mh->next_sweep = now + REBUILD_FAST;
   for (i = 0; i < node->nsessions; i++) {
     if (sc_session_is_usable(node->sessions[i])) {
-      send_hello(node, g, node->sessions[i], now);
+      send_hello(node, g, node->sessions[i], 0, now);
     }
   }
   update_joined(node);
@@ -1445,6 +1468,55 @@ static void group_free(sc_node *node, sc_mgroup *g) {
   sc_mem_free(node->mem, g->links);
   sc_post_group_free(node, g->post);
   sc_mem_free(node->mem, g);
+}
+
+/* Each member link of |g|, which the node has just left, hears so; one
+ * that no other group has as a neighbour, and that serves no bootstrap
+ * peer, is closed at once: the sweep does not run without groups. */
+static void leave_links(sc_node *node, sc_mgroup *g, uint64_t now) {
+  size_t i;
+  for (i = 0; i < g->n; i++) {
+    sc_session *s = g->m[i].sid ? sc_node_session(node, g->m[i].sid) : NULL;
+    if (s == NULL || !sc_session_is_usable(s)) {
+      continue;
+    }
+    if (neighbor_anywhere(node, s->local_sid) ||
+        sc_node_is_target(node, s->local_sid)) {
+      send_hello(node, g, s, 1, now);
+    } else {
+      sc_session_close(s, SC_CLOSE_LOCAL, now);
+    }
+  }
+}
+
+int sc_node_leave_group(sc_node *node, const char *spec, uint64_t now) {
+  sc_mesh *mh = &node->mesh;
+  sc_group_spec gs;
+  sc_mgroup *g;
+  size_t k;
+  if (spec == NULL || sc_group_spec_parse(&gs, spec) != 0) {
+    return SC_ERR_MALFORMED;
+  }
+  for (k = 0; k < mh->ngroups; k++) {
+    if (memcmp(mh->groups[k]->spec.id, gs.id, SC_GROUP_ID_LEN) == 0) {
+      break;
+    }
+  }
+  if (k == mh->ngroups) {
+    return SC_ERR_NOT_FOUND;
+  }
+  /* Out of the list first: what the other groups need is judged without
+   * it, and the session hooks no longer see it. */
+  g = mh->groups[k];
+  memmove(&mh->groups[k], &mh->groups[k + 1],
+          (mh->ngroups - k - 1) * sizeof(mh->groups[0]));
+  mh->groups[--mh->ngroups] = NULL;
+  leave_links(node, g, now);
+  sc_mcast_group_gone(node, g);
+  group_free(node, g);
+  update_joined(node);
+  sc_node_refresh_expiry(node);
+  return 0;
 }
 
 void sc_mesh_free(sc_node *node) {

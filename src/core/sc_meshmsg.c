@@ -15,11 +15,14 @@ static int done(const sc_rd *r) {
  * the caller could send by mistake; the caller discards |w| on error. */
 
 int sc_hello_write(sc_wr *w, const sc_hello_msg *m) {
+  int proof = m->has_proof && !m->leaving;
   if (sc_wr_bytes(w, m->group_id, SC_GROUP_ID_LEN) != 0 ||
-      sc_wr_u8(w, m->has_proof ? 1 : 0) != 0) {
+      sc_wr_u8(w, m->leaving ? 2
+                  : proof    ? 1
+                             : 0) != 0) {
     return SC_ERR_BUFFER;
   }
-  if (m->has_proof && sc_wr_bytes(w, m->proof, SC_GROUP_PROOF_LEN) != 0) {
+  if (proof && sc_wr_bytes(w, m->proof, SC_GROUP_PROOF_LEN) != 0) {
     return SC_ERR_BUFFER;
   }
   return 0;
@@ -30,11 +33,12 @@ int sc_hello_read(sc_hello_msg *m, const uint8_t *body, size_t len) {
   uint8_t flag;
   sc_rd_init(&r, body, len);
   if (sc_rd_bytes(&r, m->group_id, SC_GROUP_ID_LEN) != 0 ||
-      sc_rd_u8(&r, &flag) != 0 || flag > 1) {
+      sc_rd_u8(&r, &flag) != 0 || flag > 2) {
     return SC_ERR_MALFORMED;
   }
-  m->has_proof = flag;
-  if (flag && sc_rd_bytes(&r, m->proof, SC_GROUP_PROOF_LEN) != 0) {
+  m->has_proof = flag == 1;
+  m->leaving = flag == 2;
+  if (m->has_proof && sc_rd_bytes(&r, m->proof, SC_GROUP_PROOF_LEN) != 0) {
     return SC_ERR_MALFORMED;
   }
   return done(&r);

@@ -15,7 +15,8 @@
 #include "stratocast.h"
 
 enum sc_mesh_msg_kind {
-  SC_MSG_GROUP_HELLO = 2,       /* I am a member of this group (with a proof) */
+  SC_MSG_GROUP_HELLO = 2,       /* I am a member of this group (with a proof),
+                                   or I left it */
   SC_MSG_MEMBERS_REQUEST = 3,   /* members you know nearest to an address */
   SC_MSG_MEMBERS = 4,           /* a membership report */
   SC_MSG_NEIGHBOR = 5,          /* I chose you as a neighbour, or no longer */
@@ -28,6 +29,7 @@ enum sc_mesh_msg_kind {
 typedef struct sc_hello_msg {
   uint8_t group_id[SC_GROUP_ID_LEN];
   int has_proof;
+  int leaving; /* flag 2: the sender left the group (no proof) */
   uint8_t proof[SC_GROUP_PROOF_LEN];
 } sc_hello_msg;
 

@@ -31,6 +31,7 @@ enum opt_id {
   OPT_LISTEN,
   OPT_STATE_DIR,
   OPT_STATS_SOCKET,
+  OPT_API_SOCKET,
   OPT_BOOTSTRAP,
   OPT_GROUP,
   OPT_LOG_LEVEL,
@@ -59,6 +60,7 @@ static const struct opt_def opt_defs[] = {
     {"listen", OPT_LISTEN, 1, 1},
     {"state-dir", OPT_STATE_DIR, 1, 1},
     {"stats-socket", OPT_STATS_SOCKET, 1, 1},
+    {"api-socket", OPT_API_SOCKET, 1, 1},
     {"bootstrap", OPT_BOOTSTRAP, 1, 1},
     {"group", OPT_GROUP, 1, 1},
     {"log-level", OPT_LOG_LEVEL, 1, 1},
@@ -585,6 +587,8 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
   value_take(&cfg->state_dir, &file->single[OPT_STATE_DIR]);
   value_take(&cfg->stats_socket, &cli->single[OPT_STATS_SOCKET]);
   value_take(&cfg->stats_socket, &file->single[OPT_STATS_SOCKET]);
+  value_take(&cfg->api_socket, &cli->single[OPT_API_SOCKET]);
+  value_take(&cfg->api_socket, &file->single[OPT_API_SOCKET]);
   level = cli->single[OPT_LOG_LEVEL].value != NULL
               ? &cli->single[OPT_LOG_LEVEL]
               : &file->single[OPT_LOG_LEVEL];
@@ -598,6 +602,12 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
       value_default(&cfg->stats_socket, SC_CONFIG_DEFAULT_STATS_SOCKET,
                     "--stats-socket") != 0) {
     seterr(err, errlen, "out of memory");
+    return -1;
+  }
+  if (cfg->api_socket.value != NULL &&
+      strcmp(cfg->api_socket.value, cfg->stats_socket.value) == 0) {
+    seterr(err, errlen, "%s %s: the stats socket has this path already",
+           cfg->api_socket.origin, cfg->api_socket.value);
     return -1;
   }
   if (cfg->listen.value == NULL) {
@@ -640,6 +650,7 @@ void sc_config_free(sc_config *cfg) {
   value_free(&cfg->listen);
   value_free(&cfg->state_dir);
   value_free(&cfg->stats_socket);
+  value_free(&cfg->api_socket);
   list_free(&cfg->bootstrap);
   list_free(&cfg->groups);
   value_free(&cfg->publish);
@@ -666,6 +677,8 @@ void sc_config_usage(FILE *fp) {
         "(default " SC_CONFIG_DEFAULT_STATE_DIR ")\n"
         "  --stats-socket PATH     Unix stats socket "
         "(default " SC_CONFIG_DEFAULT_STATS_SOCKET ")\n"
+        "  --api-socket PATH       Unix socket of the local application API\n"
+        "                          (doc/api.md; default: none)\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
         "  --config FILE           read 'key = value' lines (keys: the long\n"
         "                          options but config, help and version);\n"

@@ -45,9 +45,10 @@ typedef struct sc_config {
   sc_config_value listen;
   sc_config_value state_dir;
   sc_config_value stats_socket;
-  sc_config_list bootstrap; /* HOST:PORT */
-  sc_config_list groups;    /* group specs, checked by the core */
-  int log_level;            /* enum sc_log_level */
+  sc_config_value api_socket; /* NULL: no API socket */
+  sc_config_list bootstrap;   /* HOST:PORT */
+  sc_config_list groups;      /* group specs, checked by the core */
+  int log_level;              /* enum sc_log_level */
   /* Live streams. Unset values are NULL. */
   sc_config_value publish;    /* name of the stream to publish */
   sc_config_value source;     /* its input, a source spec (iospec.h); set

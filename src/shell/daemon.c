@@ -128,6 +128,28 @@ static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
   sc_dstream_on_play(&d->streams, chunk);
 }
 
+/* The group messaging events go to the API socket's subscribers. */
+static void cb_post(void *user, const sc_post_event *ev) {
+  sc_daemon *d = user;
+  sc_api_event e;
+  sc_api_event_post(&e, ev);
+  sc_apisock_event(&d->api, &e);
+}
+
+static void cb_routed(void *user, const sc_route_event *ev) {
+  sc_daemon *d = user;
+  sc_api_event e;
+  sc_api_event_routed(&e, ev);
+  sc_apisock_event(&d->api, &e);
+}
+
+static void cb_object(void *user, const sc_object_event *ev) {
+  sc_daemon *d = user;
+  sc_api_event e;
+  sc_api_event_object(&e, ev);
+  sc_apisock_event(&d->api, &e);
+}
+
 static void cb_peer_event(void *user, const sc_peer_event *ev) {
   sc_daemon *d = user;
   char hex[SC_PEER_ID_HEXLEN], addr[SC_ADDR_STRLEN];
@@ -318,8 +340,8 @@ static void stats_view(void *user, sc_stats_view *v) {
   v->closing = d->close_deadline != UINT64_MAX;
   v->udp = d->udp.counters;
   v->store = d->store;
-  v->group_names = (const char *const *)d->group_names;
-  v->ngroup_names = d->ngroups;
+  v->group_names = (const char *const *)d->groups.names;
+  v->ngroup_names = d->groups.n;
   v->rates = &d->rates;
 }
 
@@ -396,6 +418,9 @@ static int create_node(sc_daemon *d, const sc_config *cfg,
   cbs.log = cb_log;
   cbs.peer_event = cb_peer_event;
   cbs.stream_data = cb_stream_data;
+  cbs.post = cb_post;
+  cbs.routed = cb_routed;
+  cbs.object = cb_object;
   rc = sc_node_new(&d->node, &settings, &cbs, NULL, d, sc_daemon_now());
   sodium_memzero(settings.static_secret, SC_KEY_LEN);
   if (rc != 0) {
@@ -457,30 +482,32 @@ static int group_error(int rc, const sc_config_value *v, size_t joined,
   }
 }
 
-/* Joins every --group; the core is the judge of a spec. Keeps each
- * group's name (the spec up to '?') for the stats socket. */
+/* Joins every --group; the core is the judge of a spec. The table keeps
+ * each group's spec and name for the stats and API sockets. */
 static int join_groups(sc_daemon *d, const sc_config *cfg, char *err,
                        size_t errlen) {
   size_t i;
-  d->group_names = calloc(cfg->groups.n + 1, sizeof(*d->group_names));
-  if (d->group_names == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return SC_EXIT_RUNTIME;
-  }
   for (i = 0; i < cfg->groups.n; i++) {
-    const char *spec = cfg->groups.items[i].value;
-    int rc = sc_node_join_group(d->node, spec, sc_daemon_now());
+    int rc = sc_grouptab_join(&d->groups, d->node, cfg->groups.items[i].value,
+                              sc_daemon_now());
     if (rc < 0) {
       return group_error(rc, &cfg->groups.items[i], i, err, errlen);
     }
-    /* Indexes are handed out in order: rc == i. */
-    d->group_names[d->ngroups] = strndup(spec, strcspn(spec, "?"));
-    if (d->group_names[d->ngroups++] == NULL) {
-      snprintf(err, errlen, "out of memory");
-      return SC_EXIT_RUNTIME;
-    }
   }
   return SC_EXIT_OK;
+}
+
+/* The API socket, when asked for, once the node and its groups are up. */
+static int open_api(sc_daemon *d, const sc_config *cfg, char *err,
+                    size_t errlen) {
+  if (cfg->api_socket.value == NULL) {
+    return SC_EXIT_OK;
+  }
+  return sc_apisock_open(&d->api, d->loop, cfg->api_socket.value,
+                         cfg->api_socket.origin, d->node, &d->groups,
+                         sc_daemon_now, d->log, err, errlen) == 0
+             ? SC_EXIT_OK
+             : SC_EXIT_USAGE;
 }
 
 /* Hands the node the best peers of the history to rejoin through when its
@@ -541,22 +568,15 @@ static void start_watchers(sc_daemon *d) {
   ev_signal_start(d->loop, &d->sig_term);
 }
 
-/* Logs each group with its ID; the core's index i is cfg's item i, since
- * they were joined in order. */
-static void log_groups(sc_daemon *d, const sc_config *cfg) {
+/* Logs each group with its ID. */
+static void log_groups(sc_daemon *d) {
   char hex[2 * SC_GROUP_ID_BYTES + 1], shown[1024];
-  sc_group_info *info = calloc(d->ngroups + 1, sizeof(*info));
-  size_t i, n;
-  if (info == NULL) {
-    return;
-  }
-  n = SC_MIN(d->ngroups, sc_node_groups(d->node, info, d->ngroups));
-  for (i = 0; i < n; i++) {
-    spec_redact(cfg->groups.items[i].value, shown, sizeof(shown));
+  size_t i;
+  for (i = 0; i < d->groups.n; i++) {
+    spec_redact(d->groups.specs[i], shown, sizeof(shown));
     sc_logger_log(d->log, SC_LOG_INFO, "group %s: joined, group ID %s", shown,
-                  sc_hex(hex, info[i].group_id, SC_GROUP_ID_BYTES));
+                  sc_hex(hex, d->groups.ids[i], SC_GROUP_ID_BYTES));
   }
-  free(info);
 }
 
 static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
@@ -570,7 +590,10 @@ static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
                 PACKAGE_VERSION,
                 sc_hex(hex, sc_node_peer_id(d->node), SC_PEER_ID_LEN),
                 sc_addr_format(&d->udp.local, addr), cfg->stats_socket.value);
-  log_groups(d, cfg);
+  if (cfg->api_socket.value != NULL) {
+    sc_logger_log(d->log, SC_LOG_INFO, "api socket %s", cfg->api_socket.value);
+  }
+  log_groups(d);
 }
 
 static void connect_bootstrap(sc_daemon *d, const sc_config *cfg,
@@ -599,7 +622,8 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
   d->loop = loop;
   d->log = log;
   d->udp.fd = -1;
-  d->stats.fd = -1;
+  d->stats.srv.fd = -1;
+  d->api.srv.fd = -1;
   d->timer_at = UINT64_MAX;
   d->close_deadline = UINT64_MAX;
   d->started_at = sc_daemon_now();
@@ -624,6 +648,9 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
     rc = join_groups(d, cfg, err, errlen);
   }
   if (rc == SC_EXIT_OK) {
+    rc = open_api(d, cfg, err, errlen);
+  }
+  if (rc == SC_EXIT_OK) {
     rc = sc_dstream_start(&d->streams, loop, log, d->node, cfg, sc_daemon_now(),
                           err, errlen);
   }
@@ -646,7 +673,6 @@ int sc_daemon_run(sc_daemon *d) {
 }
 
 void sc_daemon_free(sc_daemon *d) {
-  size_t i;
   int err;
   if (d->udp.fd >= 0 && sc_udp_pending(&d->udp) > 0) {
     (void)sc_udp_flush(&d->udp, &err);
@@ -662,17 +688,13 @@ void sc_daemon_free(sc_daemon *d) {
     ev_signal_stop(d->loop, &d->sig_term);
   }
   sc_statsock_close(&d->stats);
+  sc_apisock_close(&d->api);
   sc_dstream_stop(&d->streams);
   sc_node_del(d->node);
   d->node = NULL;
   /* After the node: its last peer events are in the final flush. */
   sc_store_close(d->store);
   d->store = NULL;
-  for (i = 0; i < d->ngroups; i++) {
-    free(d->group_names[i]);
-  }
-  free(d->group_names);
-  d->group_names = NULL;
-  d->ngroups = 0;
+  sc_grouptab_free(&d->groups);
   sc_udp_close(&d->udp);
 }

@@ -1,7 +1,8 @@
 /*
  * daemon.h: stratocastd's event loop around one sans-I/O node.
  *
- * The daemon owns the UDP socket, the stats socket and the node, and glues
+ * The daemon owns the UDP socket, the stats and API sockets and the node,
+ * and glues
  * them to libev: a read watcher feeds recvmmsg batches to sc_node_recv, the
  * send callback queues datagrams that an ev_prepare watcher flushes with
  * sendmmsg before the loop sleeps, and the same prepare watcher re-arms the
@@ -19,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apisock.h"
 #include "config.h"
 #include "daemon_stream.h"
+#include "grouptab.h"
 #include "log.h"
 #include "stats.h"
 #include "store.h"
@@ -66,9 +69,9 @@ typedef struct sc_daemon {
   ev_timer flush_timer; /* writes the history's pending changes */
   ev_timer rate_timer;  /* samples the group rates once a second */
   sc_grouprate rates;   /* for show groups */
-  char **group_names;   /* by the core's group index, for show groups */
-  size_t ngroups;
-  sc_dstream streams; /* --publish and --play */
+  sc_grouptab groups;   /* joined, by the core's index, with their specs */
+  sc_apisock api;       /* --api-socket; srv.fd -1 without one */
+  sc_dstream streams;   /* --publish and --play */
 } sc_daemon;
 
 /* sc_daemon_now returns CLOCK_MONOTONIC in nanoseconds. */

@@ -193,6 +193,11 @@ void sc_json_null(sc_json *j) {
   sc_textbuf_puts(j->out, "null");
 }
 
+void sc_json_raw(sc_json *j, const char *text, size_t len) {
+  json_item(j);
+  sc_textbuf_append(j->out, text, len);
+}
+
 void sc_json_double(sc_json *j, double v) {
   json_item(j);
   if (!isfinite(v)) {

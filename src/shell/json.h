@@ -79,6 +79,10 @@ void sc_json_u64(sc_json *j, uint64_t v);
 void sc_json_bool(sc_json *j, int v);
 void sc_json_null(sc_json *j);
 
+/* sc_json_raw writes the |len| bytes at |text|, which the caller vouches
+ * are one JSON value (a value it parsed strictly), as a value. */
+void sc_json_raw(sc_json *j, const char *text, size_t len);
+
 /* sc_json_double writes |v| with six significant digits ("%.6g"), or null
  * when it is not finite. */
 void sc_json_double(sc_json *j, double v);

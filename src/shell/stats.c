@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -701,196 +699,27 @@ static void client_new(sc_statsock *s, int fd) {
   s->nclients++;
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_statsock *s = sc_struct_of(w, sc_statsock, accept_w);
-  (void)revents;
-  for (;;) {
-    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-      client_new(s, fd);
-      continue;
-    }
-    if (e == EAGAIN) {
-      return;
-    }
-    if (e == EINTR || e == ECONNABORTED || e == EPROTO) {
-      continue;
-    }
-    /* Out of descriptors or memory: pause instead of spinning on a
-     * listener that stays readable. */
-    sc_logger_log(s->log, SC_LOG_WARN, "stats socket: accept: %s", strerror(e));
-    ev_io_stop(loop, &s->accept_w);
-    ev_timer_set(&s->accept_retry, SC_STATS_ACCEPT_RETRY, 0.);
-    ev_timer_start(loop, &s->accept_retry);
-    return;
-  }
-}
-
-static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc_statsock *s = sc_struct_of(w, sc_statsock, accept_retry);
-  (void)revents;
-  ev_io_start(loop, &s->accept_w);
-}
-
-/* ---- the listening socket ----------------------------------------------- */
-
-/* Creates the socket's directory if it is missing. */
-static int ensure_parent(const char *path, const char *origin, char *err,
-                         size_t errlen) {
-  char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-  char what[128];
-  const char *slash = strrchr(path, '/');
-  if (slash == NULL || slash == path) {
-    return 0; /* the current directory or "/" */
-  }
-  memcpy(dir, path, (size_t)(slash - path));
-  dir[slash - path] = '\0';
-  snprintf(what, sizeof(what), "%s directory", origin);
-  return sc_config_mkdir_private(dir, what, err, errlen);
-}
-
-/* Removes a socket file left by a daemon that is gone; refuses to touch a
- * live one or anything that is not a socket. */
-static int clear_stale(const struct sockaddr_un *sun, const char *origin,
-                       char *err, size_t errlen) {
-  struct stat st;
-  int fd, rc, e;
-  if (lstat(sun->sun_path, &st) != 0) {
-    e = errno;
-    if (e == ENOENT) {
-      return 0;
-    }
-    snprintf(err, errlen, "%s %s: %s", origin, sun->sun_path, strerror(e));
-    return -1;
-  }
-  if (!S_ISSOCK(st.st_mode)) {
-    snprintf(err, errlen, "%s %s: exists and is not a socket", origin,
-             sun->sun_path);
-    return -1;
-  }
-  fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    e = errno;
-    snprintf(err, errlen, "%s: socket: %s", origin, strerror(e));
-    return -1;
-  }
-  rc = connect(fd, (const struct sockaddr *)(const void *)sun, sizeof(*sun));
-  e = rc != 0 ? errno : 0;
-  close(fd);
-  if (rc == 0) {
-    snprintf(err, errlen,
-             "%s %s: another stratocastd is answering on this socket", origin,
-             sun->sun_path);
-    return -1;
-  }
-  if (e == ECONNREFUSED) {
-    if (unlink(sun->sun_path) != 0) {
-      e = errno;
-      if (e != ENOENT) {
-        snprintf(err, errlen, "%s %s: cannot remove stale socket: %s", origin,
-                 sun->sun_path, strerror(e));
-        return -1;
-      }
-    }
-    return 0;
-  }
-  if (e == ENOENT) {
-    return 0;
-  }
-  snprintf(err, errlen, "%s %s: cannot check existing socket: %s", origin,
-           sun->sun_path, strerror(e));
-  return -1;
-}
-
-/* Binds and listens; the socket file is 0600 from its first moment. */
-static int bind_listen(sc_statsock *s, const struct sockaddr_un *sun,
-                       const char *origin, char *err, size_t errlen) {
-  struct stat st;
-  mode_t old;
-  int rc, e;
-  s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (s->fd < 0) {
-    e = errno;
-    snprintf(err, errlen, "%s: socket: %s", origin, strerror(e));
-    return -1;
-  }
-  old = umask(077);
-  rc = bind(s->fd, (const struct sockaddr *)(const void *)sun, sizeof(*sun));
-  e = rc != 0 ? errno : 0;
-  umask(old);
-  if (rc != 0) {
-    snprintf(err, errlen, "%s %s: cannot bind: %s", origin, sun->sun_path,
-             strerror(e));
-    return -1;
-  }
-  if (chmod(sun->sun_path, 0600) != 0 || lstat(sun->sun_path, &st) != 0 ||
-      listen(s->fd, 64) != 0) {
-    e = errno;
-    snprintf(err, errlen, "%s %s: %s", origin, sun->sun_path, strerror(e));
-    unlink(sun->sun_path);
-    return -1;
-  }
-  s->dev = st.st_dev;
-  s->ino = st.st_ino;
-  return 0;
+static void on_accept(sc_unixsrv *u, int fd) {
+  client_new(sc_struct_of(u, sc_statsock, srv), fd);
 }
 
 int sc_statsock_open(sc_statsock *s, struct ev_loop *loop, const char *path,
                      const char *origin, sc_stats_view_fn view_fn, void *user,
                      const sc_logger *log, char *err, size_t errlen) {
-  struct sockaddr_un sun;
   memset(s, 0, sizeof(*s));
-  s->fd = -1;
   s->loop = loop;
   s->log = log;
   s->view_fn = view_fn;
   s->view_user = user;
-  memset(&sun, 0, sizeof(sun));
-  sun.sun_family = AF_UNIX;
-  if (strlen(path) >= sizeof(sun.sun_path)) {
-    snprintf(err, errlen, "%s %s: path too long (at most %zu bytes)", origin,
-             path, sizeof(sun.sun_path) - 1);
-    return -1;
-  }
-  memcpy(sun.sun_path, path, strlen(path) + 1);
-  s->path = malloc(strlen(path) + 1);
-  if (s->path == NULL) {
-    snprintf(err, errlen, "out of memory");
-    return -1;
-  }
-  memcpy(s->path, path, strlen(path) + 1);
-  if (ensure_parent(path, origin, err, errlen) != 0 ||
-      clear_stale(&sun, origin, err, errlen) != 0 ||
-      bind_listen(s, &sun, origin, err, errlen) != 0) {
-    sc_statsock_close(s);
-    return -1;
-  }
-  ev_io_init(&s->accept_w, accept_cb, s->fd, EV_READ);
-  ev_timer_init(&s->accept_retry, accept_retry_cb, SC_STATS_ACCEPT_RETRY, 0.);
-  ev_io_start(loop, &s->accept_w);
-  return 0;
+  return sc_unixsrv_open(&s->srv, loop, path, origin, "stats socket", on_accept,
+                         log, err, errlen);
 }
 
 void sc_statsock_close(sc_statsock *s) {
-  struct stat st;
   sc_stats_client *c = s->clients, *next;
   for (; c != NULL; c = next) {
     next = c->next;
     client_close(c, NULL);
   }
-  if (s->fd >= 0) {
-    ev_io_stop(s->loop, &s->accept_w);
-    ev_timer_stop(s->loop, &s->accept_retry);
-    close(s->fd);
-    /* Only our own file: a second daemon may have replaced a socket it
-     * found unanswered. */
-    if (s->path != NULL && lstat(s->path, &st) == 0 && st.st_dev == s->dev &&
-        st.st_ino == s->ino) {
-      unlink(s->path);
-    }
-  }
-  s->fd = -1;
-  free(s->path);
-  s->path = NULL;
+  sc_unixsrv_close(&s->srv);
 }

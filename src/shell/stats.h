@@ -23,12 +23,12 @@
 #include "store.h"
 #include "stratocast.h"
 #include "udp.h"
+#include "unixsrv.h"
 
 #define SC_STATS_MAX_CLIENTS 64
 #define SC_STATS_MAX_LINE 1024         /* bytes per command, no newline */
 #define SC_STATS_MAX_OUTPUT (4u << 20) /* queued answer bytes per client */
 #define SC_STATS_IDLE_TIMEOUT 10.0     /* seconds */
-#define SC_STATS_ACCEPT_RETRY 1.0      /* seconds, after EMFILE and co. */
 
 /* What the answers report, gathered by the daemon at the moment of a
  * command. Nothing here is owned by the view. */
@@ -59,30 +59,23 @@ typedef struct sc_statsock {
   const sc_logger *log;
   sc_stats_view_fn view_fn;
   void *view_user;
-  int fd;
-  char *path;
-  dev_t dev; /* identity of the socket file we bound, so that we never */
-  ino_t ino; /* remove one another daemon created after us */
-  ev_io accept_w;
-  ev_timer accept_retry;
+  sc_unixsrv srv;
   sc_stats_client *clients; /* doubly linked */
   size_t nclients;
 } sc_statsock;
 
-/* sc_statsock_open creates the directory of |path| if missing (0700),
- * removes a stale socket file there (only if connecting to it is refused),
- * binds and listens (file mode 0600) and starts accepting on |loop|.
- * |origin| names the setting in messages ("--stats-socket"). |view_fn| and
- * |user| produce the data for every answer; |log| must outlive |s|.
- * Returns 0, or -1 with one line in |err|: the path is too long or is not a
- * socket, another daemon answers on it, or a syscall failed. */
+/* sc_statsock_open opens the socket at |path| as sc_unixsrv_open does
+ * (0600 in a 0700 directory, stale files removed) and starts answering on
+ * |loop|. |origin| names the setting in messages ("--stats-socket").
+ * |view_fn| and |user| produce the data for every answer; |log| must
+ * outlive |s|. Returns 0, or -1 with one line in |err|. */
 int sc_statsock_open(sc_statsock *s, struct ev_loop *loop, const char *path,
                      const char *origin, sc_stats_view_fn view_fn, void *user,
                      const sc_logger *log, char *err, size_t errlen);
 
 /* sc_statsock_close drops every client, stops accepting and removes the
  * socket file if it is still the one |s| created. Safe to call on a
- * zeroed or already-closed |s| whose fd is -1. */
+ * closed |s| (srv.fd -1). */
 void sc_statsock_close(sc_statsock *s);
 
 /* sc_stats_answer appends the answer to the command line |cmd| of |len|

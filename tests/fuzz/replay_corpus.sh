@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top_builddir=${top_builddir:-$here/../..}
 top_srcdir=${top_srcdir:-$here/../..}
 status=0
-for name in packet handshake scenario streamin mcast groupmsg; do
+for name in packet handshake scenario streamin mcast groupmsg api; do
   corpus="$top_srcdir/tests/fuzz/corpus/$name"
   count=$(find "$corpus" -type f | wc -l)
   if [ "$count" -eq 0 ]; then

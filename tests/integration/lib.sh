@@ -121,3 +121,24 @@ dump_logs() {
   # Again at the end, where a reader of a long log looks first.
   [ -z "${sc_failure:-}" ] || echo "FAIL: $sc_failure"
 }
+
+# The API socket of node NAME (start it with --api-socket "$(api_path NAME)").
+api_path() { echo "$sc_tmp/$1/run/api.sock"; }
+
+# api NAME WORD...: stratoctl's API commands against node NAME.
+api() {
+  local name=$1
+  shift
+  "$STRATOCTL" -a "$(api_path "$name")" "$@"
+}
+
+# wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.2 s until it
+# succeeds; fails the test naming WHAT after SECONDS.
+wait_for() {
+  local limit=$1 what=$2 t0=$SECONDS
+  shift 2
+  until "$@"; do
+    ((SECONDS - t0 < limit)) || fail "$what: not within $limit s"
+    sleep 0.2
+  done
+}

@@ -1,5 +1,5 @@
 /*
- * minijson.c: a small, strict JSON parser for test support (RFC 8259).
+ * minijson.c: a small, strict JSON parser (RFC 8259).
  *
  * A recursive descent over a bounded buffer: every read is guarded by the
  * remaining length, and the text need not be NUL-terminated.

@@ -1,5 +1,6 @@
 /*
- * minijson.h: a small, strict JSON parser (RFC 8259) for test support.
+ * minijson.h: a small, strict JSON parser (RFC 8259): the API socket reads
+ * its requests with it, and the tests read JSON files.
  *
  * mj_parse checks a whole document and records its values, in document
  * order, in an array the caller provides: an array's elements follow it,
