@@ -350,7 +350,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
                      .rand = cb_rand,
                      .log = s->cfg->log_level >= 0 ? cb_log : NULL,
                      .peer_event = cb_peer_event,
-                     .stream_data = s->stream ? sim_stream_on_play : NULL};
+                     .stream_data = s->stream ? sim_stream_on_play : NULL,
+                     .routed = s->route ? sim_route_on_routed : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -379,6 +380,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
       s->oom = 1;
   if (s->stream != NULL)
     sim_stream_node_up(s, nd);
+  if (s->route != NULL)
+    sim_route_node_up(s, nd);
   for (unsigned k = 0; history && k < nd->nhistory; k++) {
     sc_known_peer kp = {.addr = sim_addr_of(nd->history[k]),
                         .score_permille = 1000};
@@ -540,6 +543,10 @@ static void act_run(sim *s, const sim_action *a) {
     if (s->stream != NULL) /* forgers without a stream have no target */
       sim_stream_action(s, a);
     break;
+  case SIM_ACT_ROUTE:
+    if (s->route != NULL)
+      sim_route_action(s, a);
+    break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
     sim_range r = {0, UINT32_MAX};
@@ -611,6 +618,9 @@ static void handle_event(sim *s, const sim_event *e) {
   case EV_SPAN_END:
   case EV_FORGE:
     sim_stream_event(s, e);
+    break;
+  case EV_ROUTE:
+    sim_route_event(s, e);
     break;
   default:
     break;
@@ -712,7 +722,8 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
                        .realloc = mem_realloc};
   }
   if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
-                   sim_stream_new(s, frag_max, err, errlen) != 0)) {
+                   sim_stream_new(s, frag_max, err, errlen) != 0 ||
+                   sim_route_new(s, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
@@ -743,6 +754,7 @@ void sim_del(sim *s) {
   for (uint32_t i = 0; s->nodes && i < s->n; i++)
     sc_node_del(s->nodes[i].core);
   sim_stream_del(s->stream);
+  sim_route_del(s->route);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
