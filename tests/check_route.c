@@ -122,6 +122,41 @@ START_TEST(test_route_refused) {
 }
 END_TEST
 
+/* Whatever the reader accepts re-encodes to exactly its input: random
+ * bodies, with small hop counts and flags often enough to be valid. */
+START_TEST(test_route_random) {
+  uint8_t in[SC_ROUTE_FIXED_LEN + SC_ROUTE_MAX + 8], out[sizeof(in)];
+  uint64_t x = 0x1234567887654321ULL;
+  sc_route_msg m;
+  sc_wr w;
+  int k, taken = 0;
+  size_t i, len;
+  for (k = 0; k < 20000; k++) {
+    for (i = 0; i < sizeof(in); i++) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      in[i] = (uint8_t)x;
+    }
+    len = (size_t)(x % sizeof(in));
+    if (k % 2 == 0) {
+      in[96] = (uint8_t)(in[96] % 40);
+      in[97] = (uint8_t)(in[97] % 3);
+    }
+    if (sc_route_read(&m, in, len) != 0) {
+      continue;
+    }
+    taken++;
+    ck_assert(m.payload == in + SC_ROUTE_FIXED_LEN);
+    sc_wr_init(&w, out, sizeof(out));
+    ck_assert_int_eq(sc_route_write(&w, &m), 0);
+    ck_assert_uint_eq(w.len, len);
+    ck_assert_mem_eq(out, in, len);
+  }
+  ck_assert_int_gt(taken, 1000);
+}
+END_TEST
+
 /* ---- routing among cores
  * ------------------------------------------------------
  */
@@ -513,6 +548,25 @@ START_TEST(test_not_nearer) {
 }
 END_TEST
 
+/* A ROUTE from a node that is not a member of the group (no member link)
+ * is dropped and counted. */
+START_TEST(test_not_member) {
+  int pair[2] = {3, 0};
+  sc_route_msg m;
+  members(3, "rt");
+  ck_assert_int_eq(tn_add(net, "10.0.9.1:4433", NULL, NULL), 3);
+  ck_assert_int_eq(tn_connect(net, 3, 0), 0);
+  ck_assert(tn_run_until(net, tn_pair_up, pair, 5 * SC_SEC));
+  m = msg_to(0, addr_of(0), 1);
+  memcpy(m.origin, nd(3)->peer_id, SC_PEER_ID_LEN);
+  send_msg(3, 0, &m);
+  tn_run(net, 1 * SC_SEC);
+  ck_assert_int_eq(ngot, 0);
+  ck_assert_uint_eq(gstats(0).routes_dropped, 1);
+  ck_assert_uint_eq(gstats(0).routes_received, 0);
+}
+END_TEST
+
 /* A group whose spec leaves routing out refuses it, locally and from the
  * network. */
 START_TEST(test_routing_off) {
@@ -610,6 +664,7 @@ static Suite *route_suite(void) {
   TCase *tc = tcase_create("codec");
   tcase_add_test(tc, test_route_round_trip);
   tcase_add_test(tc, test_route_refused);
+  tcase_add_test(tc, test_route_random);
   suite_add_tcase(s, tc);
   tc = tcase_create("routing");
   tcase_add_checked_fixture(tc, net_setup, net_teardown);
@@ -620,6 +675,7 @@ static Suite *route_suite(void) {
   tcase_add_test(tc, test_local);
   tcase_add_test(tc, test_hop_limit);
   tcase_add_test(tc, test_not_nearer);
+  tcase_add_test(tc, test_not_member);
   tcase_add_test(tc, test_routing_off);
   tcase_add_test(tc, test_malformed);
   tcase_add_test(tc, test_budget);

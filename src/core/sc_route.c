@@ -22,9 +22,10 @@
 #include "sc_routemsg.h"
 #include "sc_session.h"
 
-#define TOKEN 1000          /* one message, in the bucket's units */
-#define RATE (200 * TOKEN)  /* ROUTEs a member link may bring a second */
-#define BURST (400 * TOKEN) /* ... and at once */
+#define TOKEN 1000               /* one message, in the bucket's units */
+#define RATE (200 * TOKEN)       /* ROUTEs a member link may bring a second */
+#define BURST (400 * TOKEN)      /* ... and at once */
+#define LINK_SETTLE (5 * SC_SEC) /* a neighbour link this old is preferred */
 
 /* A member link's budget. */
 typedef struct budget {
@@ -112,16 +113,27 @@ static int take_token(budget *b, uint64_t now) {
  * -----------------------------------------------------
  */
 
+/* Whether |m| is a settled link: a neighbour (either end chose it, §11.4)
+ * up for LINK_SETTLE. A link neither end chose is about to be shed, and a
+ * young one may yet be closed by the peer's caps (§11.5); either takes
+ * with it what is on its way. */
+static int is_settled(const sc_member *m, uint64_t now) {
+  return (m->chosen || m->peer_chose) && now - m->since >= LINK_SETTLE;
+}
+
 /* The usable member link of |g| nearest |t| and strictly nearer it than
- * this node, or NULL: then this node is where a message to |t| stops. */
-static sc_member *next_hop(sc_node *node, sc_mgroup *g, const sc_ring_addr *t) {
+ * this node, among the settled ones only if |settled|; or NULL. */
+static sc_member *nearest_link(sc_node *node, sc_mgroup *g,
+                               const sc_ring_addr *t, int settled,
+                               uint64_t now) {
   const sc_ring_addr *best = &g->self;
   sc_member *pick = NULL;
   size_t i;
   for (i = 0; i < g->n; i++) {
     sc_member *m = &g->m[i];
     sc_session *s;
-    if (m->sid == 0 || !sc_ring_closer(t, &m->gaddr, best) ||
+    if (m->sid == 0 || (settled && !is_settled(m, now)) ||
+        !sc_ring_closer(t, &m->gaddr, best) ||
         (s = sc_node_session(node, m->sid)) == NULL ||
         !sc_session_is_usable(s)) {
       continue;
@@ -130,6 +142,15 @@ static sc_member *next_hop(sc_node *node, sc_mgroup *g, const sc_ring_addr *t) {
     pick = m;
   }
   return pick;
+}
+
+/* §14.2: the next hop toward |t|, a settled link if one is nearer than
+ * this node, else any member link nearer; NULL when none is: then this
+ * node is where a message to |t| stops. */
+static sc_member *next_hop(sc_node *node, sc_mgroup *g, const sc_ring_addr *t,
+                           uint64_t now) {
+  sc_member *m = nearest_link(node, g, t, 1, now);
+  return m != NULL ? m : nearest_link(node, g, t, 0, now);
 }
 
 /* The usable member link of |g| nearest this node going up (clockwise) or
@@ -174,6 +195,7 @@ static int send_route(sc_node *node, sc_mgroup *g, const sc_member *to,
       (rv = sc_session_send_msg(s, SC_MSG_ROUTE, body, w.len, now)) != 0) {
     return rv;
   }
+
   g->st.routes_forwarded++;
   g->st.route_bytes_sent += sc_varint_len(SC_MSG_ROUTE) + w.len;
   return 0;
@@ -214,7 +236,7 @@ static void stop_here(sc_node *node, sc_mgroup *g, const sc_route_msg *m) {
  * links crossed so far. Returns 0 or a send error (counted as a drop). */
 static int route_on(sc_node *node, sc_mgroup *g, sc_route_msg *m,
                     uint64_t now) {
-  sc_member *next = next_hop(node, g, &m->target);
+  sc_member *next = next_hop(node, g, &m->target, now);
   int rv;
   if (next == NULL) {
     stop_here(node, g, m);
@@ -243,11 +265,14 @@ static void on_route(sc_node *node, sc_session *s, const uint8_t *body,
     return;
   }
   /* §14: only on a member link of a joined group. */
-  if ((g = sc_mesh_group(node, m.group_id)) == NULL ||
-      (from = sc_mesh_member_link(g, s->local_sid)) == NULL) {
+  if ((g = sc_mesh_group(node, m.group_id)) == NULL) {
     return;
   }
   g->st.route_bytes_received += sc_varint_len(SC_MSG_ROUTE) + len;
+  if ((from = sc_mesh_member_link(g, s->local_sid)) == NULL) {
+    g->st.routes_dropped++;
+    return;
+  }
   if (!(g->spec.features & SC_GROUP_ROUTING)) {
     g->st.routes_refused++;
     return;
