@@ -22,7 +22,7 @@
 #include "sc_routemsg.h"
 #include "sc_session.h"
 
-#define TOKEN 1000               /* one message, in the bucket's units */
+#define TOKEN UINT64_C(1000)     /* one message, in the bucket's units */
 #define RATE (200 * TOKEN)       /* ROUTEs a member link may bring a second */
 #define BURST (400 * TOKEN)      /* ... and at once */
 #define LINK_SETTLE (5 * SC_SEC) /* a neighbour link this old is preferred */
@@ -78,7 +78,7 @@ static budget *budget_of(sc_node *node, sc_mgroup *g, sc_rgroup *rg,
     }
   }
   if (free_slot == NULL) {
-    if (rg->nb == rg->bcap) {
+    if (rg->b == NULL || rg->nb == rg->bcap) {
       size_t cap = rg->bcap == 0 ? 16 : 2 * rg->bcap;
       budget *b = sc_mem_realloc(node->mem, rg->b, cap * sizeof(*b));
       if (b == NULL) {
