@@ -397,6 +397,33 @@ START_TEST(test_actions) {
 }
 END_TEST
 
+/* route COUNT [over TIME] [nodes SET], and its group. */
+START_TEST(test_route) {
+  const sim_action *a;
+  ok("at 5s route 1000 over 2s nodes 0-4");
+  a = last();
+  ck_assert_int_eq(a->verb, SIM_ACT_ROUTE);
+  ck_assert_uint_eq(a->count, 1000);
+  ck_assert_uint_eq(a->at, 5 * SIM_S);
+  ck_assert_uint_eq(a->span, 2 * SIM_S);
+  ck_assert_uint_eq(sim_set_count(&a->set, 50), 5);
+  ok("route 1");
+  ck_assert_uint_eq(last()->span, 0);
+  ck_assert_uint_eq(sim_set_count(&last()->set, 50), 50);
+  bad("route", "route: missing count");
+  bad("route 0", "route: ");
+  bad("route 1000001", "route: ");
+  bad("route 5 rate 2", "route: unexpected 'rate'");
+  ck_assert(sim_config_has_route(&cfg));
+  ck_assert_int_eq(sim_config_finish(&cfg, err, sizeof(err)), -1);
+  ck_assert_str_eq(err,
+                   "route: needs a group statement (it routes in the first "
+                   "group)");
+  ok("group demo");
+  ck_assert_int_eq(sim_config_finish(&cfg, err, sizeof(err)), 0);
+}
+END_TEST
+
 /* link applies |line|'s action to the default link. */
 static sim_link link_after(const char *line) {
   sim_link l;
@@ -718,6 +745,7 @@ static Suite *scenario_suite(void) {
   tcase_add_test(tc, test_sets);
   tcase_add_test(tc, test_actions);
   tcase_add_test(tc, test_link);
+  tcase_add_test(tc, test_route);
   tcase_add_test(tc, test_keywords);
   suite_add_tcase(s, tc);
   tc = tcase_create("whole");

@@ -11,6 +11,7 @@
 #include "sc_mem.h"
 #include "sc_node_int.h"
 #include "sc_post.h"
+#include "sc_route.h"
 
 #define COOKIE_PERIOD (120 * SC_SEC)
 #define TARGET_BACKOFF_MIN (1 * SC_SEC)
@@ -463,7 +464,8 @@ void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,
   default:
     /* §6.4: unknown kinds are ignored */
     if (!sc_mcast_on_message(node, s, kind, body, len, now) &&
-        !sc_post_on_message(node, s, kind, body, len, now)) {
+        !sc_post_on_message(node, s, kind, body, len, now) &&
+        !sc_route_on_message(node, s, kind, body, len, now)) {
       sc_mesh_on_message(node, s, kind, body, len, now);
     }
     break;

@@ -376,8 +376,8 @@ typedef struct sc_group_stats {
   /* routing */
   uint64_t routes_sent;      /* this node's own routed messages */
   uint64_t routes_received;  /* delivered here (to the routed callback) */
-  uint64_t routes_forwarded; /* handed on toward their target */
-  uint64_t routes_dropped;   /* hop limit, no nearer link, or not exact */
+  uint64_t routes_forwarded; /* ROUTEs sent toward a target, own included */
+  uint64_t routes_dropped;   /* hop limit, not nearer, not exact, budget */
   uint64_t routes_refused;   /* routing messages in a group without it */
   /* object replication */
   uint64_t objects_fetched; /* objects received from neighbours, stored */
@@ -604,14 +604,15 @@ typedef struct sc_route_event {
 
 /* sc_node_set_receive_mode sets this node's receive mode (enum
  * sc_receive_mode) in the joined group |group|. Returns 0,
- * SC_ERR_INVALID_ARG, SC_ERR_MALFORMED, SC_ERR_NOT_FOUND or SC_ERR_STATE
- * (the group does not allow routing). */
+ * SC_ERR_INVALID_ARG, SC_ERR_MALFORMED, SC_ERR_NOT_FOUND, SC_ERR_STATE
+ * (the group does not allow routing) or SC_ERR_NOMEM. */
 SC_API int sc_node_set_receive_mode(sc_node *node, const char *group, int mode);
 
 /* sc_node_route sends |len| (0..SC_ROUTE_MAX_LEN) bytes toward the member
  * of |group| whose address is nearest |target|, greedily over member
  * links. It is delivered where it stops, if that member's receive mode
- * takes it (this node included). Returns as sc_node_post. */
+ * takes it (this node included). Returns as sc_node_post, or SC_ERR_BUSY
+ * when the first link's queue is full. */
 SC_API int sc_node_route(sc_node *node, const char *group,
                          const uint8_t target[SC_GROUP_ADDR_BYTES],
                          const uint8_t *data, size_t len, uint64_t now);

@@ -29,6 +29,7 @@ enum sim_ev_kind {
   EV_SPAN_END, /* the stream's measured span ends (sim_stream.c) */
   EV_FORGE,    /* node: a forger attacks; ptr: its generation */
   EV_POST,     /* node: the post's rank in ptr, its action (sim_post.c) */
+  EV_ROUTE,    /* ptr: a route statement sends one message (sim_route.c) */
 };
 #define SIM_HISTORY 8 /* peers a node remembers for a restart with history */
 
@@ -62,11 +63,13 @@ typedef struct sim_node {
 
 struct sim_stream;
 struct sim_posts;
+struct sim_routing;
 
 struct sim {
   const sim_config *cfg;
   struct sim_stream *stream; /* NULL without stream or forge statements */
   struct sim_posts *posts;   /* NULL without post statements */
+  struct sim_routing *route; /* NULL without route statements */
   sim_net *net;
   sim_node *nodes;
   uint32_t n;
@@ -199,5 +202,31 @@ void sim_posts_node_down(sim *s, sim_node *nd);
  * sim_posts_summary prints their line of the summary. */
 int sim_posts_report(struct sc_json *j, const sim *s);
 void sim_posts_summary(const sim *s, FILE *f);
+/* ---- routed messages (sim_route.c) ---- */
+
+/* sim_route_new prepares the route statements' state (nothing without
+ * one). Returns 0, or -1 with a message in |err|. */
+int sim_route_new(sim *s, char *err, size_t errlen);
+
+/* sim_route_del frees it; NULL is fine. */
+void sim_route_del(struct sim_routing *r);
+
+/* sim_route_node_up: |nd| has just started (its groups joined): it takes
+ * routed messages in nearest mode in the first group. */
+void sim_route_node_up(sim *s, sim_node *nd);
+
+/* sim_route_on_routed is the cores' routed callback; |user| is the node. */
+void sim_route_on_routed(void *user, const sc_route_event *ev);
+
+/* sim_route_action runs a route statement; sim_route_event handles
+ * EV_ROUTE. */
+void sim_route_action(sim *s, const sim_action *a);
+void sim_route_event(sim *s, const sim_event *e);
+
+/* sim_route_report writes the "route" section when a route statement is
+ * in the scenario (0, or -1 when memory ran out); sim_route_summary prints
+ * its line of the summary. */
+int sim_route_report(struct sc_json *j, const sim *s);
+void sim_route_summary(const sim *s, FILE *f);
 
 #endif /* SIM_INT_H */

@@ -271,6 +271,6 @@ void sim_posts_summary(const sim *s, FILE *f) {
           (unsigned long long)m.made, 100.0 * per(m.once, m.expected),
           (unsigned long long)m.missed, (unsigned long long)m.twice,
           per(m.st.posts_forwarded, m.st.posts_received),
-          per(m.st.posts_duplicate, m.st.posts_received),
-          (double)p50 / 1e6, (double)p99 / 1e6);
+          per(m.st.posts_duplicate, m.st.posts_received), (double)p50 / 1e6,
+          (double)p99 / 1e6);
 }

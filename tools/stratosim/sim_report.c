@@ -357,7 +357,8 @@ int sim_report(sim *s, sc_textbuf *out) {
     free(e);
     return -1;
   }
-  if (sim_stream_report(&j, s) != 0 || sim_posts_report(&j, s) != 0) {
+  if (sim_stream_report(&j, s) != 0 || sim_posts_report(&j, s) != 0 ||
+      sim_route_report(&j, s) != 0) {
     free(e);
     return -1;
   }
@@ -425,4 +426,5 @@ void sim_summary(sim *s, FILE *f, double wall) {
           s->n && s->now ? cpu * 1e6 / s->n / ((double)s->now / 1e9) : 0.0);
   sim_stream_summary(s, f);
   sim_posts_summary(s, f);
+  sim_route_summary(s, f);
 }

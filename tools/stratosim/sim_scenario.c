@@ -409,8 +409,8 @@ static const struct clause {
 /* An action and how its words are read (read_args), one letter each:
  * S a node set; P a probability, T a time, R a link rate (each into the
  * next of v[0..3]); O the word "off" instead of what follows; C crash,
- * leave or stop; Q an event rate; X the stream's words, F forge's, M
- * post's. After
+ * leave or stop; Q an event rate; N a count (into |count|); X the
+ * stream's words, F forge's, M post's. After
  * '[' each word is optional. */
 struct action_def {
   const char *kw;
@@ -444,6 +444,7 @@ static const struct action_def actions[] = {
     {"stream", SIM_ACT_STREAM, 0, "X", 0, {0}},
     {"forge", SIM_ACT_FORGE, 0, "F", 0, {0}},
     {"post", SIM_ACT_POST, 0, "M", 0, {0}},
+    {"route", SIM_ACT_ROUTE, 0, "N", C_OVER | C_NODES, {0}},
 };
 
 static int clause_arg(struct parser *p, int bit, const char *w, sim_action *a) {
@@ -655,7 +656,7 @@ static int read_args(struct parser *p, sim_action *a,
                      const struct action_def *d) {
   static const double off[4] = {0, 1, 0, 0}; /* and leave the bad state */
   int k = 0, optional = 0, allowed = d->clauses, rc = 0, done = 0;
-  const char *s;
+  const char *s, *s_w;
   uint64_t q = 0;
   memcpy(a->v, d->v, sizeof(a->v));
   for (s = d->args; *s != '\0' && rc == 0 && !done; s++) {
@@ -681,6 +682,10 @@ static int read_args(struct parser *p, sim_action *a,
       rc = next_churn_kind(p, a);
       done = a->verb == SIM_ACT_CHURN_STOP;
       allowed = done ? 0 : allowed;
+    } else if (*s == 'N') {
+      rc = (s_w = need(p, "count")) == NULL
+               ? -1
+               : parse_uint(p, s_w, 1, SIM_ROUTE_MAX, &a->count);
     } else if (*s == 'X') {
       rc = read_stream(p, a);
     } else if (*s == 'F') {
@@ -1197,6 +1202,16 @@ static int check_posts(const sim_config *c, char *err, size_t errlen) {
   return 0;
 }
 
+int sim_config_has_route(const sim_config *c) {
+  size_t i;
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_ROUTE) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* merge_sort sorts |a| by time, keeping the order of equal times, with
  * |tmp| as scratch of the same size: bottom-up, runs of |w| doubling. */
 static void merge_sort(sim_action *a, sim_action *tmp, size_t n) {
@@ -1235,6 +1250,11 @@ int sim_config_finish(sim_config *c, char *err, size_t errlen) {
     }
   }
   if (check_stream(c, err, errlen) != 0 || check_posts(c, err, errlen) != 0) {
+    return -1;
+  }
+  if (sim_config_has_route(c) && c->ngroups == 0) {
+    seterr(err, errlen,
+           "route: needs a group statement (it routes in the first group)");
     return -1;
   }
   if (c->nactions < 2) {

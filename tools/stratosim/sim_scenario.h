@@ -57,6 +57,7 @@ enum sim_verb {
   SIM_ACT_STREAM_STOP, /* the stream ends */
   SIM_ACT_FORGE,       /* |set| become forgers (|rate| > 0) or stop (0) */
   SIM_ACT_POST,        /* |count| posts from random members over |span| */
+  SIM_ACT_ROUTE,       /* |count| routed messages from members of |set| */
 };
 
 /* Link parameters a SIM_ACT_LINK changes. */
@@ -80,6 +81,7 @@ enum sim_churn_kind {
 #define SIM_STREAM_NAME_MAX 128 /* the core's limit */
 #define SIM_FORGE_RATE 20.0     /* forge SET: attacks a second by default */
 #define SIM_POSTS_MAX 100000    /* posts in one post statement */
+#define SIM_ROUTE_MAX 1000000   /* route COUNT: at most this many */
 
 typedef struct sim_action {
   uint64_t at;       /* virtual time */
@@ -96,7 +98,8 @@ typedef struct sim_action {
    * payload size (0: the core's largest), keyframe interval, name. */
   uint64_t bps, frag_size, keyframe;
   char name[SIM_STREAM_NAME_MAX + 1];
-  /* SIM_ACT_POST: how many posts, of how many bytes each */
+  /* SIM_ACT_POST, SIM_ACT_ROUTE: how many, spread over |span|; the
+   * bytes of each post */
   uint64_t count, msg_size;
   int line; /* where it was written, for messages */
 } sim_action;
@@ -166,6 +169,10 @@ int sim_config_is_keyword(const char *word);
  * ...) and sorts the actions by time.
  * Returns 0, or -1 with a message in |err|. */
 int sim_config_finish(sim_config *c, char *err, size_t errlen);
+
+/* sim_config_has_route returns nonzero if the scenario has a route
+ * statement. */
+int sim_config_has_route(const sim_config *c);
 
 /* sim_config_stream returns the scenario's stream statement, or NULL. */
 const sim_action *sim_config_stream(const sim_config *c);

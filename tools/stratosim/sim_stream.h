@@ -14,10 +14,11 @@
 
 #include "sim_int.h"
 
-#define SIM_LH_MIN_BITS 16 /* per-node latencies below 2^16 ns share a bucket  \
-                            */
-#define SIM_LH_SUB 32      /* buckets per power of two */
-#define SIM_LH_OCTAVES 21  /* up to 2^37 ns, about 137 s */
+#define SIM_LH_MIN_BITS                                                        \
+  16                      /* per-node latencies below 2^16 ns share a bucket   \
+                           */
+#define SIM_LH_SUB 32     /* buckets per power of two */
+#define SIM_LH_OCTAVES 21 /* up to 2^37 ns, about 137 s */
 #define SIM_LH_BUCKETS (1 + SIM_LH_OCTAVES * SIM_LH_SUB)
 
 /* A forger's state. */

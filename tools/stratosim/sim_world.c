@@ -351,7 +351,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
                      .log = s->cfg->log_level >= 0 ? cb_log : NULL,
                      .peer_event = cb_peer_event,
                      .stream_data = s->stream ? sim_stream_on_play : NULL,
-                     .post = s->posts ? sim_posts_on_post : NULL};
+                     .post = s->posts ? sim_posts_on_post : NULL,
+                     .routed = s->route ? sim_route_on_routed : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -380,6 +381,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
       s->oom = 1;
   if (s->stream != NULL)
     sim_stream_node_up(s, nd);
+  if (s->route != NULL)
+    sim_route_node_up(s, nd);
   for (unsigned k = 0; history && k < nd->nhistory; k++) {
     sc_known_peer kp = {.addr = sim_addr_of(nd->history[k]),
                         .score_permille = 1000};
@@ -545,6 +548,10 @@ static void act_run(sim *s, const sim_action *a) {
   case SIM_ACT_POST:
     sim_posts_action(s, a);
     break;
+  case SIM_ACT_ROUTE:
+    if (s->route != NULL)
+      sim_route_action(s, a);
+    break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
     sim_range r = {0, UINT32_MAX};
@@ -619,6 +626,9 @@ static void handle_event(sim *s, const sim_event *e) {
     break;
   case EV_POST:
     sim_posts_event(s, e);
+    break;
+  case EV_ROUTE:
+    sim_route_event(s, e);
     break;
   default:
     break;
@@ -721,7 +731,8 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
   }
   if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
                    sim_stream_new(s, frag_max, err, errlen) != 0 ||
-                   sim_posts_new(s, err, errlen) != 0)) {
+                   sim_posts_new(s, err, errlen) != 0 ||
+                   sim_route_new(s, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
@@ -753,6 +764,7 @@ void sim_del(sim *s) {
     sc_node_del(s->nodes[i].core);
   sim_stream_del(s->stream);
   sim_posts_del(s->posts);
+  sim_route_del(s->route);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
