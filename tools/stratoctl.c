@@ -5,12 +5,15 @@
  *   stratoctl [-s PATH] metrics|help
  *   stratoctl [-a PATH] post GROUP TEXT...
  *   stratoctl [-a PATH] listen [-n COUNT] [-t SECONDS] [--json] GROUP
+ *   stratoctl [-a PATH] route GROUP ADDRESS|up|down TEXT...
+ *   stratoctl [-a PATH] receive-mode GROUP exact|nearest
  *
  * The first two send one command to the stats socket (the words joined with
  * single spaces) and print the answer. post and listen use the API socket
  * (doc/api.md): post sends TEXT (the words joined with spaces) as a post to
  * GROUP; listen subscribes to GROUP and prints each post (and routed
- * message) as one line as it arrives. Exit status: 0 for an answer, 1 when
+ * message) as one line as it arrives; route and receive-mode are the ops
+ * of the same names (doc/api.md). Exit status: 0 for an answer, 1 when
  * the daemon cannot be reached, answers with an error, or listen saw fewer
  * than COUNT events by its deadline, 2 for a usage error.
  */
@@ -68,6 +71,12 @@ static void usage(FILE *fp) {
         "                  stop after COUNT events (exit 0) or SECONDS\n"
         "                  (exit 1 if COUNT was not reached); prints\n"
         "                  'listening' on stderr once subscribed\n"
+        "  route GROUP ADDRESS|up|down TEXT...\n"
+        "                  send TEXT toward the member nearest ADDRESS (64\n"
+        "                  hex digits) or to the next member up or down\n"
+        "                  the ring\n"
+        "  receive-mode GROUP exact|nearest\n"
+        "                  which routed messages this node takes\n"
         "\n"
         "Options:\n"
         "  -s, --socket PATH  stats socket (default $" SOCKET_ENV
@@ -325,41 +334,45 @@ static int check_answer(const char *what, const char *line, size_t len) {
   return 1;
 }
 
-static int cmd_post(const char *path, int argc, char **argv, int i) {
-  char text[MAX_LINE * 64], *b64, *rest, *req;
-  size_t len = 0;
-  int fd, rc = 1, k;
-  if (argc - i < 2) {
-    return usage_error("post needs a GROUP and a TEXT", NULL);
-  }
-  for (k = i + 1; k < argc; k++) {
+/* Joins |argv[first..argc)| with spaces and writes it as
+ * ',"data":"BASE64"' into a new string in |*rest|. Returns 0, 2 (usage
+ * error, printed) or 1 (out of memory, printed). */
+static int data_field(int argc, char **argv, int first, char **rest) {
+  char text[MAX_LINE * 64];
+  size_t len = 0, b64len;
+  int k;
+  for (k = first; k < argc; k++) {
     size_t w = strlen(argv[k]);
     if (len + w + 1 > sizeof(text)) {
       return usage_error("the text is too long", NULL);
     }
-    if (k > i + 1) {
+    if (k > first) {
       text[len++] = ' ';
     }
     memcpy(text + len, argv[k], w);
     len += w;
   }
-  b64 = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL));
-  rest = malloc(sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL) +
-                16);
-  if (b64 == NULL || rest == NULL) {
-    free(b64);
-    free(rest);
+  b64len = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+  *rest = malloc(b64len + 16);
+  if (*rest == NULL) {
     fprintf(stderr, "stratoctl: out of memory\n");
     return 1;
   }
-  sodium_bin2base64(
-      b64, sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL),
-      (const unsigned char *)text, len, sodium_base64_VARIANT_ORIGINAL);
-  sprintf(rest, ",\"data\":\"%s\"", b64);
-  req = make_request("post", argv[i], rest);
-  free(b64);
-  free(rest);
-  fd = req != NULL ? connect_socket(path) : -1;
+  memcpy(*rest, ",\"data\":\"", 9);
+  sodium_bin2base64(*rest + 9, b64len, (const unsigned char *)text, len,
+                    sodium_base64_VARIANT_ORIGINAL);
+  strcat(*rest, "\"");
+  return 0;
+}
+
+/* Sends the request |op| on |group| with |rest| (more members, each with
+ * a leading comma) to the API socket at |path| and checks the answer.
+ * With |out|, the answer line is copied there (|cap| bytes, NUL added).
+ * Returns 0, or 1 (unreachable or an error answer, printed). */
+static int api_once(const char *path, const char *op, const char *group,
+                    const char *rest, char *out, size_t cap) {
+  char *req = make_request(op, group, rest);
+  int fd = req != NULL ? connect_socket(path) : -1, rc = 1;
   if (fd >= 0 && send_all(fd, req, strlen(req)) == 0) {
     reader r;
     char *line;
@@ -372,13 +385,75 @@ static int cmd_post(const char *path, int argc, char **argv, int i) {
       fprintf(stderr, "stratoctl: no answer within %d s\n",
               ANSWER_TIMEOUT_MS / 1000);
     }
-    rc = n >= 0 ? check_answer("post", line, (size_t)n) : 1;
+    rc = n >= 0 ? check_answer(op, line, (size_t)n) : 1;
+    if (rc == 0 && out != NULL) {
+      snprintf(out, cap, "%.*s", (int)n, line);
+    }
   }
   if (fd >= 0) {
     close(fd);
   }
   free(req);
   return rc;
+}
+
+static int cmd_post(const char *path, int argc, char **argv, int i) {
+  char *rest;
+  int rc;
+  if (argc - i < 2) {
+    return usage_error("post needs a GROUP and a TEXT", NULL);
+  }
+  if ((rc = data_field(argc, argv, i + 1, &rest)) != 0) {
+    return rc;
+  }
+  rc = api_once(path, "post", argv[i], rest, NULL, 0);
+  free(rest);
+  return rc;
+}
+
+/* route GROUP ADDRESS|up|down TEXT... */
+static int cmd_route(const char *path, int argc, char **argv, int i) {
+  char *data, *rest;
+  size_t cap;
+  int rc, neighbor;
+  if (argc - i < 3) {
+    return usage_error("route needs a GROUP, an ADDRESS (or up, down) and a "
+                       "TEXT",
+                       NULL);
+  }
+  neighbor = strcmp(argv[i + 1], "up") == 0 || strcmp(argv[i + 1], "down") == 0;
+  if (!neighbor && (strlen(argv[i + 1]) != 64 ||
+                    strspn(argv[i + 1], "0123456789abcdefABCDEF") != 64)) {
+    return usage_error("route: ADDRESS is 64 hex digits, or up or down",
+                       argv[i + 1]);
+  }
+  if ((rc = data_field(argc, argv, i + 2, &data)) != 0) {
+    return rc;
+  }
+  cap = strlen(data) + 96;
+  if ((rest = malloc(cap)) == NULL) {
+    free(data);
+    fprintf(stderr, "stratoctl: out of memory\n");
+    return 1;
+  }
+  snprintf(rest, cap, ",\"%s\":\"%s\"%s", neighbor ? "direction" : "address",
+           argv[i + 1], data);
+  free(data);
+  rc = api_once(path, neighbor ? "route_neighbor" : "route", argv[i], rest,
+                NULL, 0);
+  free(rest);
+  return rc;
+}
+
+/* receive-mode GROUP exact|nearest */
+static int cmd_receive_mode(const char *path, int argc, char **argv, int i) {
+  char rest[64];
+  if (argc - i != 2 ||
+      (strcmp(argv[i + 1], "exact") != 0 && strcmp(argv[i + 1], "nearest"))) {
+    return usage_error("receive-mode needs a GROUP and exact or nearest", NULL);
+  }
+  snprintf(rest, sizeof(rest), ",\"mode\":\"%s\"", argv[i + 1]);
+  return api_once(path, "receive_mode", argv[i], rest, NULL, 0);
 }
 
 /* Prints |len| bytes of |data|: printable ASCII as it is, the rest and
@@ -582,6 +657,12 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[i], "listen") == 0) {
     return cmd_listen(api, argc, argv, i + 1);
+  }
+  if (strcmp(argv[i], "route") == 0) {
+    return cmd_route(api, argc, argv, i + 1);
+  }
+  if (strcmp(argv[i], "receive-mode") == 0) {
+    return cmd_receive_mode(api, argc, argv, i + 1);
   }
   len = join_words(line, argc, argv, i);
   fd = connect_socket(path);

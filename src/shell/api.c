@@ -97,6 +97,8 @@ static int fail_core(api_call *c, int rc, const char *what) {
     return fail(c, "limit", "%s: %s", what, sc_strerror(rc));
   case SC_ERR_CLOSED:
     return fail(c, "closing", "the daemon is shutting down");
+  case SC_ERR_BUSY:
+    return fail(c, "busy", "%s: the link's queue is full; try again", what);
   default:
     return fail(c, "internal", "%s: %s", what, sc_strerror(rc));
   }
@@ -263,6 +265,73 @@ static int op_post(api_call *c) {
   return rc != 0 ? fail_core(c, rc, "posting") : ok(c);
 }
 
+/* Reads the string field |name|, which must be one of the |n| words of
+ * |words|, into |*k| (its index). Returns 0, or 1 after writing an error. */
+static int need_word(api_call *c, const char *name, const char *const *words,
+                     size_t n, size_t *k) {
+  char w[32];
+  if (need_string(c, name, w, sizeof(w)) < 0) {
+    return 1;
+  }
+  for (*k = 0; *k < n; (*k)++) {
+    if (strcmp(w, words[*k]) == 0) {
+      return 0;
+    }
+  }
+  return fail(c, "bad_request", "field \"%s\" must be \"%s\" or \"%s\"", name,
+              words[0], words[1]);
+}
+
+static int op_receive_mode(api_call *c) {
+  static const char *const modes[] = {"exact", "nearest"};
+  size_t k;
+  int rc;
+  if (need_group(c) != 0 || need_word(c, "mode", modes, 2, &k) != 0) {
+    return 1;
+  }
+  rc = sc_node_set_receive_mode(c->ctx->node, c->spec,
+                                k == 0 ? SC_RECEIVE_EXACT : SC_RECEIVE_NEAREST);
+  return rc != 0 ? fail_core(c, rc, "routing") : ok(c);
+}
+
+static int op_route(api_call *c) {
+  char hex[2 * SC_GROUP_ADDR_BYTES + 2];
+  uint8_t target[SC_GROUP_ADDR_BYTES], buf[PAYLOAD_MAX + 1];
+  size_t len = 0, bin = 0;
+  int rc;
+  if (need_group(c) != 0 || need_string(c, "address", hex, sizeof(hex)) < 0) {
+    return 1;
+  }
+  if (sodium_hex2bin(target, sizeof(target), hex, strlen(hex), NULL, &bin,
+                     NULL) != 0 ||
+      bin != sizeof(target) || strlen(hex) != 2 * sizeof(target)) {
+    return fail(c, "bad_request", "\"address\" must be 64 hex digits");
+  }
+  if (need_payload(c, SC_ROUTE_MAX_LEN, buf, &len) != 0) {
+    return 1;
+  }
+  rc = sc_node_route(c->ctx->node, c->spec, target, buf, len, c->ctx->now);
+  return rc != 0 ? fail_core(c, rc, "routing") : ok(c);
+}
+
+static int op_route_neighbor(api_call *c) {
+  static const char *const dirs[] = {"up", "down"};
+  uint8_t buf[PAYLOAD_MAX + 1];
+  size_t len = 0, k;
+  int rc;
+  if (need_group(c) != 0 || need_word(c, "direction", dirs, 2, &k) != 0 ||
+      need_payload(c, SC_ROUTE_MAX_LEN, buf, &len) != 0) {
+    return 1;
+  }
+  rc = sc_node_route_neighbor(c->ctx->node, c->spec,
+                              k == 0 ? SC_ROUTE_UP : SC_ROUTE_DOWN, buf, len,
+                              c->ctx->now);
+  if (rc == SC_ERR_NOT_FOUND) {
+    return fail(c, "not_found", "no member link %s the ring", dirs[k]);
+  }
+  return rc != 0 ? fail_core(c, rc, "routing") : ok(c);
+}
+
 static const char *const event_names[] = {"post", "routed", "object"};
 
 /* Reads "events" (an array of event names; default all) into |*bits|. */
@@ -343,9 +412,11 @@ static const api_op ops[] = {
     {"post", {"group", "data", "text"}, op_post},
     {"subscribe", {"group", "events"}, op_subscribe},
     {"unsubscribe", {"group"}, op_unsubscribe},
-    {"receive_mode", {"group", "mode"}, NULL},
-    {"route", {"group", "address", "data", "text"}, NULL},
-    {"route_neighbor", {"group", "direction", "data", "text"}, NULL},
+    {"receive_mode", {"group", "mode"}, op_receive_mode},
+    {"route", {"group", "address", "data", "text"}, op_route},
+    {"route_neighbor",
+     {"group", "direction", "data", "text"},
+     op_route_neighbor},
     {"strategy", {"group", "strategy"}, NULL},
     {"want", {"group", "first", "count", "want"}, NULL},
     {"write", {"group", "index", "data", "text"}, NULL},
