@@ -1,10 +1,11 @@
 /*
  * sc_bucket.h: a token bucket, for the rate limits of group messages
- * (doc/protocol.md §14).
+ * (doc/protocol.md §14), and a budget per member link made of them.
  */
 #ifndef SC_BUCKET_H
 #define SC_BUCKET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sc_macro.h"
@@ -38,5 +39,26 @@ static inline int sc_bucket_take(sc_bucket *b, uint32_t rate, uint32_t burst,
   b->tokens -= SC_BUCKET_TOKEN;
   return 1;
 }
+
+struct sc_node;
+struct sc_mgroup;
+struct sc_budget_slot;
+
+/* One bucket per member link of a group, for what each link may bring.
+ * Zeroed is empty. */
+typedef struct sc_budgets {
+  struct sc_budget_slot *v;
+  size_t n, cap;
+} sc_budgets;
+
+/* sc_budgets_take takes one message from the bucket of the member link on
+ * session |sid| of |g| (a new link starts with |burst|), refilled at |rate|
+ * a second. Returns 1, or 0 when it is spent or a new link's bucket could
+ * not be made (no memory: the message is refused). */
+int sc_budgets_take(struct sc_node *node, struct sc_mgroup *g, sc_budgets *t,
+                    uint32_t sid, uint32_t rate, uint32_t burst, uint64_t now);
+
+/* sc_budgets_free frees |t|'s buckets; |t| is empty again. */
+void sc_budgets_free(struct sc_node *node, sc_budgets *t);
 
 #endif /* SC_BUCKET_H */

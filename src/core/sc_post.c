@@ -52,12 +52,6 @@ typedef struct origin {
   uint64_t used_at;
 } origin;
 
-/* What a member link may bring: posts handed on, and posts asked back. */
-typedef struct budget {
-  uint32_t sid; /* 0: free */
-  sc_bucket b;
-} budget;
-
 typedef struct kept {
   sc_post_id id;
   uint64_t at; /* 0: empty */
@@ -79,7 +73,8 @@ struct sc_pgroup {
   size_t keep_next;
   ihave q[IHAVE_MAX];
   size_t nq;
-  budget link[LINKS_MAX];
+  sc_budgets link; /* what each member link may bring: posts handed on,
+                     posts asked back, posts its IHAVEs would draw */
 };
 
 void sc_post_group_free(sc_node *node, sc_pgroup *pg) {
@@ -88,6 +83,7 @@ void sc_post_group_free(sc_node *node, sc_pgroup *pg) {
     for (i = 0; i < KEEP_MAX; i++) {
       sc_mem_free(node->mem, pg->keep[i].data);
     }
+    sc_budgets_free(node, &pg->link);
     sc_mem_free(node->mem, pg->o);
     sc_mem_free(node->mem, pg);
   }
@@ -189,27 +185,10 @@ static void mark_seen(origin *o, uint64_t inc, uint64_t n) {
 }
 
 /* Takes one post from the budget of the member link |sid| of |g|; 0 when
- * it is spent. A link met for the first time takes the slot of a session
- * that is no longer a member link, or else the one refilled longest
- * ago. */
-static int link_take(sc_mgroup *g, sc_pgroup *pg, uint32_t sid, uint64_t now) {
-  size_t i, slot = 0;
-  int stale = 0;
-  for (i = 0; i < LINKS_MAX; i++) {
-    budget *l = &pg->link[i];
-    if (l->sid == sid) {
-      return sc_bucket_take(&l->b, LINK_RATE, LINK_BURST, now);
-    }
-    if (l->sid == 0 || sc_mesh_member_link(g, l->sid) == NULL) {
-      slot = i;
-      stale = 1;
-    } else if (!stale && l->b.at < pg->link[slot].b.at) {
-      slot = i;
-    }
-  }
-  pg->link[slot].sid = sid;
-  sc_bucket_init(&pg->link[slot].b, LINK_BURST, now);
-  return sc_bucket_take(&pg->link[slot].b, LINK_RATE, LINK_BURST, now);
+ * it is spent. */
+static int link_take(sc_node *node, sc_mgroup *g, sc_pgroup *pg, uint32_t sid,
+                     uint64_t now) {
+  return sc_budgets_take(node, g, &pg->link, sid, LINK_RATE, LINK_BURST, now);
 }
 
 /* ---- kept posts
@@ -477,7 +456,7 @@ static void on_post(sc_node *node, sc_session *s, const uint8_t *body,
       (pg = pgroup(node, g)) == NULL) {
     return;
   }
-  if (!link_take(g, pg, s->local_sid, now)) {
+  if (!link_take(node, g, pg, s->local_sid, now)) {
     g->st.posts_dropped++; /* doc/protocol.md §14.1: over the link's budget */
     return;
   }
@@ -537,7 +516,7 @@ static void on_ihave(sc_node *node, sc_session *s, const uint8_t *body,
         (o != NULL && !is_new(o, id->incarnation, id->number))) {
       continue;
     }
-    if (!link_take(g, pg, s->local_sid, now)) {
+    if (!link_take(node, g, pg, s->local_sid, now)) {
       g->st.posts_dropped++;
       continue;
     }
@@ -558,7 +537,7 @@ static void on_iwant(sc_node *node, sc_session *s, const uint8_t *body,
       (m = sc_mesh_member_link(g, s->local_sid)) == NULL) {
     return;
   }
-  if (!link_take(g, g->post, s->local_sid, now)) {
+  if (!link_take(node, g, g->post, s->local_sid, now)) {
     g->st.posts_dropped++; /* asked back more often than the budget */
     return;
   }

@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "sc_bucket.h"
 #include "sc_macro.h"
 #include "sc_mem.h"
 #include "sc_mesh.h"
@@ -22,26 +23,18 @@
 #include "sc_routemsg.h"
 #include "sc_session.h"
 
-#define TOKEN UINT64_C(1000)     /* one message, in the bucket's units */
-#define RATE (200 * TOKEN)       /* ROUTEs a member link may bring a second */
-#define BURST (400 * TOKEN)      /* ... and at once */
+#define RATE 200                 /* ROUTEs a member link may bring a second */
+#define BURST 400                /* ... and at once */
 #define LINK_SETTLE (5 * SC_SEC) /* a neighbour link this old is preferred */
 
-/* A member link's budget. */
-typedef struct budget {
-  uint32_t sid; /* 0: free */
-  uint64_t tokens, refill_at;
-} budget;
-
 struct sc_rgroup {
-  int mode; /* enum sc_receive_mode */
-  budget *b;
-  size_t nb, bcap;
+  int mode;        /* enum sc_receive_mode */
+  sc_budgets link; /* what each member link may bring */
 };
 
 void sc_route_group_free(sc_node *node, sc_rgroup *rg) {
   if (rg != NULL) {
-    sc_mem_free(node->mem, rg->b);
+    sc_budgets_free(node, &rg->link);
     sc_mem_free(node->mem, rg);
   }
 }
@@ -56,57 +49,6 @@ static sc_rgroup *rgroup(sc_node *node, sc_mgroup *g) {
     }
   }
   return g->route;
-}
-
-/* ---- budgets
- * ------------------------------------------------------------------
- */
-
-/* The budget of member link |sid|, made full if new. A slot whose link
- * has gone is reused, so there are never more than the group's member
- * links (and a few just gone). NULL without memory. */
-static budget *budget_of(sc_node *node, sc_mgroup *g, sc_rgroup *rg,
-                         uint32_t sid, uint64_t now) {
-  budget *free_slot = NULL;
-  size_t i;
-  for (i = 0; i < rg->nb; i++) {
-    if (rg->b[i].sid == sid) {
-      return &rg->b[i];
-    }
-    if (free_slot == NULL && sc_mesh_member_link(g, rg->b[i].sid) == NULL) {
-      free_slot = &rg->b[i];
-    }
-  }
-  if (free_slot == NULL) {
-    if (rg->b == NULL || rg->nb == rg->bcap) {
-      size_t cap = rg->bcap == 0 ? 16 : 2 * rg->bcap;
-      budget *b = sc_mem_realloc(node->mem, rg->b, cap * sizeof(*b));
-      if (b == NULL) {
-        return NULL;
-      }
-      rg->b = b;
-      rg->bcap = cap;
-    }
-    free_slot = &rg->b[rg->nb++];
-  }
-  free_slot->sid = sid;
-  free_slot->tokens = BURST;
-  free_slot->refill_at = now;
-  return free_slot;
-}
-
-/* Takes a token from |b|; 0 when it is empty. */
-static int take_token(budget *b, uint64_t now) {
-  uint64_t add = (now - b->refill_at) / (SC_SEC / RATE);
-  if (add > 0) {
-    b->tokens = SC_MIN(BURST, b->tokens + add);
-    b->refill_at += add * (SC_SEC / RATE);
-  }
-  if (b->tokens < TOKEN) {
-    return 0;
-  }
-  b->tokens -= TOKEN;
-  return 1;
 }
 
 /* ---- choosing and sending
@@ -259,7 +201,6 @@ static void on_route(sc_node *node, sc_session *s, const uint8_t *body,
   sc_mgroup *g;
   sc_member *from;
   sc_rgroup *rg;
-  budget *b;
   if (sc_route_read(&m, body, len) != 0) {
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
@@ -278,8 +219,7 @@ static void on_route(sc_node *node, sc_session *s, const uint8_t *body,
     return;
   }
   if ((rg = rgroup(node, g)) == NULL ||
-      (b = budget_of(node, g, rg, s->local_sid, now)) == NULL ||
-      !take_token(b, now)) {
+      !sc_budgets_take(node, g, &rg->link, s->local_sid, RATE, BURST, now)) {
     g->st.routes_dropped++;
     return;
   }
