@@ -30,6 +30,8 @@ struct tn {
   void *play_arg;
   tn_post_fn post;
   void *post_arg;
+  tn_object_fn object;
+  void *object_arg;
   tn_node *nodes[TN_MAX_NODES];
   int nnodes;
   tn_dgram *heap;
@@ -169,6 +171,13 @@ static void cb_post(void *user, const sc_post_event *ev) {
   }
 }
 
+static void cb_object(void *user, const sc_object_event *ev) {
+  tn_node *n = user;
+  if (n->net->object != NULL) {
+    n->net->object(n->net->object_arg, n->index, ev);
+  }
+}
+
 static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
   tn_node *n = user;
   if (n->net->play != NULL) {
@@ -227,6 +236,7 @@ static int start_node(tn_node *n, const sc_settings *settings,
   cb.peer_event = cb_peer_event;
   cb.stream_data = cb_stream_data;
   cb.post = cb_post;
+  cb.object = cb_object;
   return sc_node_new(&n->node, &st, &cb, mem, n, n->net->now);
 }
 
@@ -280,6 +290,11 @@ void tn_set_play(tn *net, tn_play_fn fn, void *arg) {
 void tn_set_post(tn *net, tn_post_fn fn, void *arg) {
   net->post = fn;
   net->post_arg = arg;
+}
+
+void tn_set_object(tn *net, tn_object_fn fn, void *arg) {
+  net->object = fn;
+  net->object_arg = arg;
 }
 
 uint64_t tn_now(const tn *net) { return net->now; }
