@@ -357,7 +357,7 @@ int sim_report(sim *s, sc_textbuf *out) {
     free(e);
     return -1;
   }
-  if (sim_stream_report(&j, s) != 0) {
+  if (sim_stream_report(&j, s) != 0 || sim_repl_report(&j, s) != 0) {
     free(e);
     return -1;
   }
@@ -424,4 +424,5 @@ void sim_summary(sim *s, FILE *f, double wall) {
           (unsigned long long)s->mem_total_peak, cpu,
           s->n && s->now ? cpu * 1e6 / s->n / ((double)s->now / 1e9) : 0.0);
   sim_stream_summary(s, f);
+  sim_repl_summary(s, f);
 }

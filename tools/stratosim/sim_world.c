@@ -350,7 +350,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
                      .rand = cb_rand,
                      .log = s->cfg->log_level >= 0 ? cb_log : NULL,
                      .peer_event = cb_peer_event,
-                     .stream_data = s->stream ? sim_stream_on_play : NULL};
+                     .stream_data = s->stream ? sim_stream_on_play : NULL,
+                     .object = s->repl ? sim_repl_on_object : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -379,6 +380,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
       s->oom = 1;
   if (s->stream != NULL)
     sim_stream_node_up(s, nd);
+  if (s->repl != NULL)
+    sim_repl_node_up(s, nd);
   for (unsigned k = 0; history && k < nd->nhistory; k++) {
     sc_known_peer kp = {.addr = sim_addr_of(nd->history[k]),
                         .score_permille = 1000};
@@ -418,6 +421,8 @@ static void node_gone(sim *s, sim_node *nd, int state) {
   sc_node_stats st;
   if (s->stream != NULL)
     sim_stream_node_down(s, nd);
+  if (s->repl != NULL)
+    sim_repl_node_down(s, nd);
   sc_node_get_stats(nd->core, &st);
   sim_stats_add(&nd->past, &st);
   sc_node_del(nd->core);
@@ -539,6 +544,9 @@ static void act_run(sim *s, const sim_action *a) {
   case SIM_ACT_FORGE:
     if (s->stream != NULL) /* forgers without a stream have no target */
       sim_stream_action(s, a);
+    break;
+  case SIM_ACT_REPLICATE:
+    sim_repl_action(s, a);
     break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
@@ -712,7 +720,8 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
                        .realloc = mem_realloc};
   }
   if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
-                   sim_stream_new(s, frag_max, err, errlen) != 0)) {
+                   sim_stream_new(s, frag_max, err, errlen) != 0 ||
+                   sim_repl_new(s, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
@@ -743,6 +752,7 @@ void sim_del(sim *s) {
   for (uint32_t i = 0; s->nodes && i < s->n; i++)
     sc_node_del(s->nodes[i].core);
   sim_stream_del(s->stream);
+  sim_repl_del(s->repl);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
