@@ -917,6 +917,7 @@ static void send_refusal(sc_node *node, sc_mgroup *g, olink *l, uint64_t index,
   sc_repl_object_msg o;
   uint8_t body[64];
   sc_wr w;
+  memset(&o, 0, sizeof(o));
   memcpy(o.group_id, g->spec.id, SC_GROUP_ID_LEN);
   o.index = index;
   o.reason = reason;
@@ -966,6 +967,7 @@ static void on_fetch(sc_node *node, sc_session *s, const uint8_t *body,
       send_refusal(node, g, l, m.index[i], SC_REPL_BUSY, now);
       continue;
     }
+    memset(&o, 0, sizeof(o));
     memcpy(o.group_id, g->spec.id, SC_GROUP_ID_LEN);
     o.index = m.index[i];
     o.data = (*p)->data;
