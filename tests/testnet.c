@@ -32,6 +32,8 @@ struct tn {
   void *post_arg;
   tn_routed_fn routed;
   void *routed_arg;
+  tn_object_fn object;
+  void *object_arg;
   tn_node *nodes[TN_MAX_NODES];
   int nnodes;
   tn_dgram *heap;
@@ -178,6 +180,13 @@ static void cb_routed(void *user, const sc_route_event *ev) {
   }
 }
 
+static void cb_object(void *user, const sc_object_event *ev) {
+  tn_node *n = user;
+  if (n->net->object != NULL) {
+    n->net->object(n->net->object_arg, n->index, ev);
+  }
+}
+
 static void cb_stream_data(void *user, const sc_play_chunk *chunk) {
   tn_node *n = user;
   if (n->net->play != NULL) {
@@ -237,6 +246,7 @@ static int start_node(tn_node *n, const sc_settings *settings,
   cb.stream_data = cb_stream_data;
   cb.post = cb_post;
   cb.routed = cb_routed;
+  cb.object = cb_object;
   return sc_node_new(&n->node, &st, &cb, mem, n, n->net->now);
 }
 
@@ -295,6 +305,11 @@ void tn_set_post(tn *net, tn_post_fn fn, void *arg) {
 void tn_set_routed(tn *net, tn_routed_fn fn, void *arg) {
   net->routed = fn;
   net->routed_arg = arg;
+}
+
+void tn_set_object(tn *net, tn_object_fn fn, void *arg) {
+  net->object = fn;
+  net->object_arg = arg;
 }
 
 uint64_t tn_now(const tn *net) { return net->now; }

@@ -26,6 +26,9 @@ typedef void (*tn_post_fn)(void *arg, int node, const sc_post_event *ev);
 /* A routed sink sees every routed message delivered to every node. */
 typedef void (*tn_routed_fn)(void *arg, int node, const sc_route_event *ev);
 
+/* An object sink sees every object a node fetched and stored. */
+typedef void (*tn_object_fn)(void *arg, int node, const sc_object_event *ev);
+
 /* A tap sees every datagram at send time, before loss is decided. */
 typedef void (*tn_tap_fn)(void *arg, int from_node, const sc_addr *from,
                           const sc_addr *to, const uint8_t *data, size_t len);
@@ -75,6 +78,9 @@ void tn_set_post(tn *net, tn_post_fn fn, void *arg);
 
 /* tn_set_routed installs the routed sink |fn| (NULL removes it). */
 void tn_set_routed(tn *net, tn_routed_fn fn, void *arg);
+
+/* tn_set_object installs the object sink |fn| (NULL removes it). */
+void tn_set_object(tn *net, tn_object_fn fn, void *arg);
 
 /* tn_now returns the current virtual time. */
 uint64_t tn_now(const tn *net);

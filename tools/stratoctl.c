@@ -7,14 +7,17 @@
  *   stratoctl [-a PATH] listen [-n COUNT] [-t SECONDS] [--json] GROUP
  *   stratoctl [-a PATH] route GROUP ADDRESS|up|down TEXT...
  *   stratoctl [-a PATH] receive-mode GROUP exact|nearest
+ *   stratoctl [-a PATH] replicate GROUP write INDEX TEXT... | read INDEX |
+ *             have INDEX | remove INDEX | want FIRST COUNT |
+ *             unwant FIRST COUNT | strategy lowest_first|rarest_first
  *
  * The first two send one command to the stats socket (the words joined with
  * single spaces) and print the answer. post and listen use the API socket
  * (doc/api.md): post sends TEXT (the words joined with spaces) as a post to
  * GROUP; listen subscribes to GROUP and prints each post (and routed
- * message) as one line as it arrives; route and receive-mode are the ops
- * of the same names (doc/api.md). Exit status: 0 for an answer, 1 when
- * the daemon cannot be reached, answers with an error, or listen saw fewer
+ * message) as one line as it arrives; route, receive-mode and replicate
+ * are the ops of the same names (doc/api.md). Exit status: 0 for an answer, 1
+ * when the daemon cannot be reached, answers with an error, or listen saw fewer
  * than COUNT events by its deadline, 2 for a usage error.
  */
 #ifdef HAVE_CONFIG_H
@@ -77,6 +80,12 @@ static void usage(FILE *fp) {
         "                  the ring\n"
         "  receive-mode GROUP exact|nearest\n"
         "                  which routed messages this node takes\n"
+        "  replicate GROUP write INDEX TEXT... | read INDEX | have INDEX |\n"
+        "            remove INDEX | want FIRST COUNT | unwant FIRST COUNT |\n"
+        "            strategy lowest_first|rarest_first\n"
+        "                  object replication: store, print, ask whether\n"
+        "                  held, drop; fetch a range from neighbours or\n"
+        "                  stop; the fetch order\n"
         "\n"
         "Options:\n"
         "  -s, --socket PATH  stats socket (default $" SOCKET_ENV
@@ -606,6 +615,112 @@ static int cmd_listen(const char *path, int argc, char **argv, int i) {
   return o.count >= 0 && seen < o.count ? 1 : 0;
 }
 
+/* A whole number of up to 16 digits (2^53 is what the API takes). */
+static int is_index(const char *w) {
+  size_t n = strlen(w);
+  return n > 0 && n <= 16 && strspn(w, "0123456789") == n;
+}
+
+/* Prints the "data" of answer |line| as listen prints a payload. */
+static int print_data(const char *line) {
+  mj_value v[32];
+  mj_doc doc;
+  char b64[1400];
+  uint8_t data[POST_MAX + 100];
+  size_t dlen = 0;
+  if (mj_parse(&doc, line, strlen(line), v, 32) != 0 ||
+      mj_string(&doc, mj_get(&doc, 0, "data"), b64, sizeof(b64)) < 0 ||
+      sodium_base642bin(data, sizeof(data), b64, strlen(b64), NULL, &dlen, NULL,
+                        sodium_base64_VARIANT_ORIGINAL) != 0) {
+    fprintf(stderr, "stratoctl: read: unexpected answer: %s\n", line);
+    return 1;
+  }
+  print_text(data, dlen);
+  putchar('\n');
+  return 0;
+}
+
+/* replicate GROUP write INDEX TEXT... | read INDEX | have INDEX |
+ * remove INDEX | want FIRST COUNT | unwant FIRST COUNT |
+ * strategy lowest_first|rarest_first */
+static int cmd_replicate(const char *path, int argc, char **argv, int i) {
+  static const struct {
+    const char *word, *op;
+    int args; /* after the word; -1: INDEX and a TEXT */
+  } subs[] = {{"write", "write", -1},     {"read", "read", 1},
+              {"have", "have", 1},        {"remove", "remove", 1},
+              {"want", "want", 2},        {"unwant", "want", 2},
+              {"strategy", "strategy", 1}};
+  char rest[128], answer[API_LINE_MAX], *data = NULL, *req;
+  size_t k;
+  int rc;
+  if (argc - i < 3) {
+    return usage_error("replicate needs a GROUP and a subcommand", NULL);
+  }
+  for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
+    if (strcmp(argv[i + 1], subs[k].word) == 0) {
+      break;
+    }
+  }
+  if (k == sizeof(subs) / sizeof(subs[0])) {
+    return usage_error("replicate: unknown subcommand", argv[i + 1]);
+  }
+  if (subs[k].args < 0 ? argc - i < 4 : argc - i != 2 + subs[k].args) {
+    return usage_error("replicate: wrong number of words after", argv[i + 1]);
+  }
+  if (strcmp(subs[k].op, "strategy") == 0) {
+    if (strcmp(argv[i + 2], "lowest_first") != 0 &&
+        strcmp(argv[i + 2], "rarest_first") != 0) {
+      return usage_error("replicate strategy: lowest_first or rarest_first",
+                         argv[i + 2]);
+    }
+    snprintf(rest, sizeof(rest), ",\"strategy\":\"%s\"", argv[i + 2]);
+  } else if (!is_index(argv[i + 2]) ||
+             (subs[k].args == 2 && !is_index(argv[i + 3]))) {
+    return usage_error("replicate: an index or count is a whole number",
+                       argv[i + 2]);
+  } else if (subs[k].args == 2) {
+    snprintf(rest, sizeof(rest), ",\"first\":%s,\"count\":%s%s", argv[i + 2],
+             argv[i + 3], argv[i + 1][0] == 'u' ? ",\"want\":false" : "");
+  } else {
+    snprintf(rest, sizeof(rest), ",\"index\":%s", argv[i + 2]);
+  }
+  if (subs[k].args < 0) {
+    if ((rc = data_field(argc, argv, i + 3, &data)) != 0) {
+      return rc;
+    }
+    if ((req = malloc(strlen(rest) + strlen(data) + 1)) == NULL) {
+      free(data);
+      fprintf(stderr, "stratoctl: out of memory\n");
+      return 1;
+    }
+    strcat(strcpy(req, rest), data);
+    free(data);
+    rc = api_once(path, subs[k].op, argv[i], req, NULL, 0);
+    free(req);
+    return rc;
+  }
+  rc = api_once(path, subs[k].op, argv[i], rest, answer, sizeof(answer));
+  if (rc == 0 && strcmp(subs[k].op, "read") == 0) {
+    return print_data(answer);
+  }
+  if (rc == 0 && strcmp(subs[k].op, "have") == 0) {
+    mj_value v[16];
+    mj_doc doc;
+    size_t l;
+    if (mj_parse(&doc, answer, strlen(answer), v, 16) != 0) {
+      return 1;
+    }
+    l = mj_get(&doc, 0, "length");
+    if (mj_type(&doc, mj_get(&doc, 0, "have")) == MJ_TRUE && l != MJ_NONE) {
+      printf("yes %.*s\n", (int)doc.v[l].len, answer + doc.v[l].start);
+    } else {
+      printf("no\n");
+    }
+  }
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *path = getenv(SOCKET_ENV), *api = getenv(API_SOCKET_ENV);
   char line[MAX_LINE + 2];
@@ -663,6 +778,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(argv[i], "receive-mode") == 0) {
     return cmd_receive_mode(api, argc, argv, i + 1);
+  }
+  if (strcmp(argv[i], "replicate") == 0) {
+    return cmd_replicate(api, argc, argv, i + 1);
   }
   len = join_words(line, argc, argv, i);
   fd = connect_socket(path);

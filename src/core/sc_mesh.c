@@ -26,6 +26,7 @@
 #include "sc_meshmsg.h"
 #include "sc_node_int.h"
 #include "sc_post.h"
+#include "sc_repl.h"
 #include "sc_route.h"
 
 _Static_assert(SC_MESH_VOUCH_MAX == SC_MEMBERS_MAX,
@@ -1469,6 +1470,7 @@ static void group_free(sc_node *node, sc_mgroup *g) {
   sc_mem_free(node->mem, g->links);
   sc_post_group_free(node, g->post);
   sc_route_group_free(node, g->route);
+  sc_repl_group_free(node, g->repl);
   sc_mem_free(node->mem, g);
 }
 

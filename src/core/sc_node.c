@@ -11,6 +11,7 @@
 #include "sc_mem.h"
 #include "sc_node_int.h"
 #include "sc_post.h"
+#include "sc_repl.h"
 #include "sc_route.h"
 
 #define COOKIE_PERIOD (120 * SC_SEC)
@@ -207,6 +208,7 @@ static void update_expiry(sc_node *node) {
   size_t i;
   d = SC_MIN(d, sc_mcast_deadline(node));
   d = SC_MIN(d, sc_post_deadline(node));
+  d = SC_MIN(d, sc_repl_deadline(node));
   for (i = 0; i < node->nsessions; i++) {
     d = SC_MIN(d, sc_session_deadline(node->sessions[i]));
   }
@@ -465,7 +467,8 @@ void sc_node_on_message(sc_node *node, sc_session *s, uint64_t kind,
     /* §6.4: unknown kinds are ignored */
     if (!sc_mcast_on_message(node, s, kind, body, len, now) &&
         !sc_post_on_message(node, s, kind, body, len, now) &&
-        !sc_route_on_message(node, s, kind, body, len, now)) {
+        !sc_route_on_message(node, s, kind, body, len, now) &&
+        !sc_repl_on_message(node, s, kind, body, len, now)) {
       sc_mesh_on_message(node, s, kind, body, len, now);
     }
     break;
@@ -667,6 +670,9 @@ int sc_node_handle_expiry(sc_node *node, uint64_t now) {
   }
   if (now >= sc_post_deadline(node)) {
     sc_post_on_timer(node, now);
+  }
+  if (now >= sc_repl_deadline(node)) {
+    sc_repl_on_timer(node, now);
   }
   sweep(node, now);
   update_expiry(node);

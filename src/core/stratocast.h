@@ -385,6 +385,9 @@ typedef struct sc_group_stats {
   uint64_t fetches_sent;    /* requests for objects */
   uint64_t fetches_failed;  /* requests unanswered or denied */
   uint64_t repl_refused;    /* replication messages in a group without it */
+  uint64_t repl_dropped;    /* replication messages malformed, unasked, or
+                               from a link cut off for announcing more than
+                               a member may hold */
   /* bytes of message bodies sent and received, for the NetGroupInfo
    * rates: posting data (POST) and control (IHAVE, IWANT), routing, and
    * object replication (all its messages) */
@@ -643,17 +646,18 @@ typedef struct sc_object_event {
   size_t len;
 } sc_object_event;
 
-/* sc_node_object_write stores object |index| (|len| bytes, up to
- * SC_OBJECT_MAX_LEN) in |group|, replacing any it had: this node then has
- * it and no longer wants it. Returns as sc_node_post, or SC_ERR_LIMIT when
- * the group's store is full. */
+/* sc_node_object_write stores object |index| (at most 2^62 - 1; |len|
+ * bytes, up to SC_OBJECT_MAX_LEN) in |group|, replacing any it had: this
+ * node then has it, and so does not fetch it even if it wants it. Returns
+ * as sc_node_post, or SC_ERR_LIMIT when the group's store is full (16,384
+ * objects or 8 MiB). */
 SC_API int sc_node_object_write(sc_node *node, const char *group,
                                 uint64_t index, const uint8_t *data, size_t len,
                                 uint64_t now);
 
 /* sc_node_object_remove removes object |index|: this node no longer has
- * it. Returns 0, SC_ERR_NOT_FOUND (no such object or group), or as
- * sc_node_post. */
+ * it (and fetches it again if it still wants it). Returns 0,
+ * SC_ERR_NOT_FOUND (no such object or group), or as sc_node_post. */
 SC_API int sc_node_object_remove(sc_node *node, const char *group,
                                  uint64_t index, uint64_t now);
 
@@ -667,7 +671,8 @@ SC_API int sc_node_object_read(sc_node *node, const char *group, uint64_t index,
 /* sc_node_object_want adds (|want| nonzero) or removes the indices
  * |first| .. |first| + |count| - 1 to or from those this node wants;
  * wanted objects it lacks are fetched from neighbours that have them.
- * Returns 0, SC_ERR_INVALID_ARG (count 0 or wrapping) or as
+ * Returns 0, SC_ERR_INVALID_ARG (count 0, or past 2^62 - 1),
+ * SC_ERR_LIMIT (the wanted set would have over 256 runs) or as
  * sc_node_post. */
 SC_API int sc_node_object_want(sc_node *node, const char *group, uint64_t first,
                                uint64_t count, int want, uint64_t now);

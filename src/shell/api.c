@@ -35,7 +35,7 @@ typedef struct api_call {
 } api_call;
 
 /* An op: its name, the fields it takes besides "op" and "id", and its
- * handler (NULL: documented, not in this build). A handler checks its
+ * handler. A handler checks its
  * fields, acts and writes "ok" and its results, or an error; it returns 0
  * or 1 (an error was written). */
 typedef struct api_op {
@@ -332,6 +332,132 @@ static int op_route_neighbor(api_call *c) {
   return rc != 0 ? fail_core(c, rc, "routing") : ok(c);
 }
 
+/* Reads the number field |name|, a whole number from 0 to 2^53 (what a
+ * JSON number holds exactly), into |*v|. Missing: |*v| = |dflt| when
+ * |dflt| is not UINT64_MAX, else an error. Returns 0, or 1 after writing
+ * an error. */
+static int need_index(api_call *c, const char *name, uint64_t dflt,
+                      uint64_t *v) {
+  size_t f = field(c, name);
+  double d;
+  if (f == MJ_NONE && dflt != UINT64_MAX) {
+    *v = dflt;
+    return 0;
+  }
+  if (f == MJ_NONE) {
+    return fail(c, "bad_request", "missing field \"%s\"", name);
+  }
+  if (mj_type(&c->doc, f) != MJ_NUMBER || mj_number(&c->doc, f, &d) != 0 ||
+      d < 0 || d > 9007199254740992.0 || d != (double)(uint64_t)d) {
+    return fail_type(c, name, "a whole number from 0 to 2^53");
+  }
+  *v = (uint64_t)d;
+  return 0;
+}
+
+static int op_strategy(api_call *c) {
+  static const char *const names[] = {"lowest_first", "rarest_first"};
+  size_t k;
+  int rc;
+  if (need_group(c) != 0 || need_word(c, "strategy", names, 2, &k) != 0) {
+    return 1;
+  }
+  rc = sc_node_set_replication(c->ctx->node, c->spec,
+                               k == 0 ? SC_REPL_LOWEST_FIRST
+                                      : SC_REPL_RAREST_FIRST);
+  return rc != 0 ? fail_core(c, rc, "replication") : ok(c);
+}
+
+static int op_want(api_call *c) {
+  uint64_t first, count, want = 1;
+  size_t w = field(c, "want");
+  int rc;
+  if (need_group(c) != 0 || need_index(c, "first", UINT64_MAX, &first) != 0 ||
+      need_index(c, "count", UINT64_MAX, &count) != 0) {
+    return 1;
+  }
+  if (w != MJ_NONE && mj_type(&c->doc, w) != MJ_TRUE &&
+      mj_type(&c->doc, w) != MJ_FALSE) {
+    return fail_type(c, "want", "true or false");
+  }
+  want = w == MJ_NONE || mj_type(&c->doc, w) == MJ_TRUE;
+  rc = sc_node_object_want(c->ctx->node, c->spec, first, count, (int)want,
+                           c->ctx->now);
+  if (rc == SC_ERR_INVALID_ARG) {
+    return fail(c, "bad_request", "\"count\" is 0 or the range wraps");
+  }
+  return rc != 0 ? fail_core(c, rc, "replication") : ok(c);
+}
+
+static int op_write(api_call *c) {
+  uint8_t buf[PAYLOAD_MAX + 1];
+  uint64_t index;
+  size_t len = 0;
+  int rc;
+  if (need_group(c) != 0 || need_index(c, "index", UINT64_MAX, &index) != 0 ||
+      need_payload(c, SC_OBJECT_MAX_LEN, buf, &len) != 0) {
+    return 1;
+  }
+  rc =
+      sc_node_object_write(c->ctx->node, c->spec, index, buf, len, c->ctx->now);
+  return rc != 0 ? fail_core(c, rc, "replication") : ok(c);
+}
+
+/* read and have: the object |index|, with its bytes for read. */
+static int read_object(api_call *c, int with_data) {
+  uint8_t buf[PAYLOAD_MAX + 1];
+  char b64[sodium_base64_ENCODED_LEN(PAYLOAD_MAX + 1,
+                                     sodium_base64_VARIANT_ORIGINAL)];
+  uint64_t index;
+  size_t len = 0;
+  int rc;
+  if (need_group(c) != 0 || need_index(c, "index", UINT64_MAX, &index) != 0) {
+    return 1;
+  }
+  rc =
+      sc_node_object_read(c->ctx->node, c->spec, index, buf, sizeof(buf), &len);
+  if (rc == SC_ERR_NOT_FOUND && !with_data) {
+    len = 0;
+  } else if (rc == SC_ERR_NOT_FOUND) {
+    return fail(c, "not_found", "no object %llu here",
+                (unsigned long long)index);
+  } else if (rc != 0) {
+    return fail_core(c, rc, "replication");
+  }
+  ok(c);
+  sc_json_key(&c->j, "index");
+  sc_json_u64(&c->j, index);
+  if (!with_data) {
+    sc_json_key(&c->j, "have");
+    sc_json_bool(&c->j, rc == 0);
+    sc_json_key(&c->j, "length");
+    sc_json_u64(&c->j, len);
+    return 0;
+  }
+  sodium_bin2base64(b64, sizeof(b64), buf, len, sodium_base64_VARIANT_ORIGINAL);
+  sc_json_key(&c->j, "data");
+  sc_json_str(&c->j, b64);
+  return 0;
+}
+
+static int op_read(api_call *c) { return read_object(c, 1); }
+
+static int op_have(api_call *c) { return read_object(c, 0); }
+
+static int op_remove(api_call *c) {
+  uint64_t index;
+  int rc;
+  if (need_group(c) != 0 || need_index(c, "index", UINT64_MAX, &index) != 0) {
+    return 1;
+  }
+  rc = sc_node_object_remove(c->ctx->node, c->spec, index, c->ctx->now);
+  if (rc == SC_ERR_NOT_FOUND) {
+    return fail(c, "not_found", "no object %llu here",
+                (unsigned long long)index);
+  }
+  return rc != 0 ? fail_core(c, rc, "replication") : ok(c);
+}
+
 static const char *const event_names[] = {"post", "routed", "object"};
 
 /* Reads "events" (an array of event names; default all) into |*bits|. */
@@ -403,8 +529,7 @@ static int op_unsubscribe(api_call *c) {
   return ok(c);
 }
 
-/* Every op of doc/api.md. Routing and replication are documented and
- * answer "unsupported" until the core has them: each is a handler here. */
+/* Every op of doc/api.md. */
 static const api_op ops[] = {
     {"ping", {NULL}, op_ping},
     {"join", {"group"}, op_join},
@@ -417,12 +542,12 @@ static const api_op ops[] = {
     {"route_neighbor",
      {"group", "direction", "data", "text"},
      op_route_neighbor},
-    {"strategy", {"group", "strategy"}, NULL},
-    {"want", {"group", "first", "count", "want"}, NULL},
-    {"write", {"group", "index", "data", "text"}, NULL},
-    {"read", {"group", "index"}, NULL},
-    {"have", {"group", "index"}, NULL},
-    {"remove", {"group", "index"}, NULL},
+    {"strategy", {"group", "strategy"}, op_strategy},
+    {"want", {"group", "first", "count", "want"}, op_want},
+    {"write", {"group", "index", "data", "text"}, op_write},
+    {"read", {"group", "index"}, op_read},
+    {"have", {"group", "index"}, op_have},
+    {"remove", {"group", "index"}, op_remove},
 };
 
 /* ---- requests ------------------------------------------------------------ */
@@ -487,9 +612,6 @@ static int dispatch(api_call *c) {
   }
   if (check_fields(c) != 0) {
     return 1;
-  }
-  if (c->op->run == NULL) {
-    return fail(c, "unsupported", "op %s is not in this build", c->op->name);
   }
   return c->op->run(c);
 }

@@ -77,6 +77,10 @@ static const struct group_field group_fields[] = {
      SC_GFIELD(fetches_failed)},
     {"repl_refused", "Replication messages in a group without replication.",
      SC_GFIELD(repl_refused)},
+    {"repl_dropped",
+     "Replication messages malformed, unasked, or from a "
+     "link cut off.",
+     SC_GFIELD(repl_dropped)},
     {"post_data_bytes_sent", "Bytes of POST bodies sent.",
      SC_GFIELD(post_data_bytes_sent)},
     {"post_data_bytes_received", "Bytes of POST bodies received.",

@@ -88,7 +88,9 @@ full=$(head -c 900 /dev/urandom | base64 -w0)
 expect "{\"op\":\"post\",\"group\":\"demo\",\"data\":\"$full\"}" '.ok == true'
 expect '{"op":"join","group":"bad?colour=red"}' "$(error_is bad_group)"
 expect '{"op":"join","group":"demo"}' "$(error_is already_joined)"
-expect '{"op":"route","group":"demo"}' "$(error_is unsupported)"
+expect '{"op":"route","group":"demo"}' "$(error_is bad_request)"
+expect '{"op":"want","group":"demo","first":-1,"count":2}' "$(error_is bad_request)"
+expect '{"op":"read","group":"demo","index":7}' "$(error_is not_found)"
 note "invalid JSON, unknown op, bad fields, not joined, not allowed, bad base64, too large: JSON errors"
 
 # ---- one connection through all of it --------------------------------------------

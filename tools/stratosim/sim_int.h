@@ -64,10 +64,12 @@ typedef struct sim_node {
 struct sim_stream;
 struct sim_posts;
 struct sim_routing;
+struct sim_repl;
 
 struct sim {
   const sim_config *cfg;
   struct sim_stream *stream; /* NULL without stream or forge statements */
+  struct sim_repl *repl;     /* NULL without a replicate statement */
   struct sim_posts *posts;   /* NULL without post statements */
   struct sim_routing *route; /* NULL without route statements */
   sim_net *net;
@@ -228,5 +230,34 @@ void sim_route_event(sim *s, const sim_event *e);
  * its line of the summary. */
 int sim_route_report(struct sc_json *j, const sim *s);
 void sim_route_summary(const sim *s, FILE *f);
+
+/* ---- object replication (sim_repl.c) ---- */
+
+/* sim_repl_new prepares the scenario's replicate statement (nothing
+ * without one). Returns 0, or -1 with a message in |err|. */
+int sim_repl_new(sim *s, char *err, size_t errlen);
+
+/* sim_repl_del frees it; NULL is fine. */
+void sim_repl_del(struct sim_repl *r);
+
+/* sim_repl_action runs the replicate action: the seed writes the objects
+ * and every other up node wants them. */
+void sim_repl_action(sim *s, const sim_action *a);
+
+/* sim_repl_node_up: |nd| has just started (its groups joined): after the
+ * action, it wants the objects. sim_repl_node_down: |nd|'s core is about
+ * to be deleted: its counters are kept. */
+void sim_repl_node_up(sim *s, sim_node *nd);
+void sim_repl_node_down(sim *s, sim_node *nd);
+
+/* sim_repl_on_object is the cores' object callback; |user| is the node. */
+void sim_repl_on_object(void *user, const sc_object_event *ev);
+
+/* sim_repl_report writes the "replication" section when there is one;
+ * returns 0 or -1 when memory ran out. */
+int sim_repl_report(struct sc_json *j, const sim *s);
+
+/* sim_repl_summary prints the replication line of the summary, if any. */
+void sim_repl_summary(const sim *s, FILE *f);
 
 #endif /* SIM_INT_H */

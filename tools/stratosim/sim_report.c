@@ -358,7 +358,7 @@ int sim_report(sim *s, sc_textbuf *out) {
     return -1;
   }
   if (sim_stream_report(&j, s) != 0 || sim_posts_report(&j, s) != 0 ||
-      sim_route_report(&j, s) != 0) {
+      sim_route_report(&j, s) != 0 || sim_repl_report(&j, s) != 0) {
     free(e);
     return -1;
   }
@@ -424,6 +424,7 @@ void sim_summary(sim *s, FILE *f, double wall) {
           wall > 0 ? (double)s->events / wall : 0.0, (double)rss_kib / 1024.0,
           (unsigned long long)s->mem_total_peak, cpu,
           s->n && s->now ? cpu * 1e6 / s->n / ((double)s->now / 1e9) : 0.0);
+  sim_repl_summary(s, f);
   sim_stream_summary(s, f);
   sim_posts_summary(s, f);
   sim_route_summary(s, f);

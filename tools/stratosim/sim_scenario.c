@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "sc_macro.h"
+#include "sc_repl.h"
 #include "stratocast.h"
 
 #define MAX_WORDS 32
@@ -442,6 +443,7 @@ static const struct action_def actions[] = {
     {"duplicate", SIM_ACT_LINK, SIM_F_DUPLICATE, "P", C_NODES, {0}},
     {"corrupt", SIM_ACT_LINK, SIM_F_CORRUPT, "P", C_NODES, {0}},
     {"stream", SIM_ACT_STREAM, 0, "X", 0, {0}},
+    {"replicate", SIM_ACT_REPLICATE, 0, "Y", 0, {0}},
     {"forge", SIM_ACT_FORGE, 0, "F", 0, {0}},
     {"post", SIM_ACT_POST, 0, "M", 0, {0}},
     {"route", SIM_ACT_ROUTE, 0, "N", C_OVER | C_NODES, {0}},
@@ -651,6 +653,60 @@ static int read_post(struct parser *p, sim_action *a) {
   return 0;
 }
 
+/* replicate [from NODE] count N [size SIZE] [strategy lowest|rarest]: the
+ * keywords in any order, each once. */
+static int read_replicate(struct parser *p, sim_action *a) {
+  static const char *const kws[] = {"from", "count", "size", "strategy"};
+  uint64_t from = 0;
+  unsigned seen = 0, k;
+  const char *w;
+  a->obj_size = 100;
+  while (p->i < p->n) {
+    w = p->w[p->i++];
+    for (k = 0; k < SC_ARRAY_LEN(kws) && strcmp(w, kws[k]) != 0; k++) {
+    }
+    if (k == SC_ARRAY_LEN(kws)) {
+      return FAIL(p, "unexpected '%.64s'", w);
+    }
+    if (seen & (1u << k)) {
+      return FAIL(p, "'%s' repeats", w);
+    }
+    seen |= 1u << k;
+    if ((w = need(p, k == 2   ? "size"
+                     : k == 3 ? "lowest or rarest"
+                              : "number")) == NULL) {
+      return -1;
+    }
+    if (k == 0 && parse_uint(p, w, 0, UINT32_MAX - 1, &from) != 0) {
+      return -1;
+    }
+    if (k == 1 &&
+        parse_uint(p, w, 1, SC_REPL_OBJECTS_MAX, &a->obj_count) != 0) {
+      return -1;
+    }
+    if (k == 2) {
+      p->i--;
+      if (next_qty(p, &q_size, &a->obj_size) != 0) {
+        return -1;
+      }
+      if (a->obj_size > SC_OBJECT_MAX_LEN) {
+        return FAIL(p, "the size is above %d B", SC_OBJECT_MAX_LEN);
+      }
+    }
+    if (k == 3 && strcmp(w, "lowest") != 0 && strcmp(w, "rarest") != 0) {
+      return FAIL(p, "'%.64s' is not lowest or rarest", w);
+    }
+    if (k == 3) {
+      a->strategy = strcmp(w, "rarest") == 0 ? SC_REPL_RAREST_FIRST
+                                             : SC_REPL_LOWEST_FIRST;
+    }
+  }
+  if (!(seen & 2)) {
+    return FAIL(p, "missing count");
+  }
+  return one_node(p, &a->set, (uint32_t)from);
+}
+
 /* read_args reads the words of action |d| into |a| (see action_def). */
 static int read_args(struct parser *p, sim_action *a,
                      const struct action_def *d) {
@@ -686,6 +742,8 @@ static int read_args(struct parser *p, sim_action *a,
       rc = (s_w = need(p, "count")) == NULL
                ? -1
                : parse_uint(p, s_w, 1, SIM_ROUTE_MAX, &a->count);
+    } else if (*s == 'Y') {
+      rc = read_replicate(p, a);
     } else if (*s == 'X') {
       rc = read_stream(p, a);
     } else if (*s == 'F') {
@@ -1212,6 +1270,39 @@ int sim_config_has_route(const sim_config *c) {
   return 0;
 }
 
+const sim_action *sim_config_replicate(const sim_config *c) {
+  size_t i;
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_REPLICATE) {
+      return &c->actions[i];
+    }
+  }
+  return NULL;
+}
+
+/* check_replicate: one replicate statement per run (the report follows
+ * one set of objects), in the first group, which must exist. */
+static int check_replicate(const sim_config *c, char *err, size_t errlen) {
+  const sim_action *r = sim_config_replicate(c);
+  size_t i;
+  if (r == NULL) {
+    return 0;
+  }
+  for (i = 0; i < c->nactions; i++) {
+    if (c->actions[i].verb == SIM_ACT_REPLICATE && &c->actions[i] != r) {
+      seterr(err, errlen, "replicate: only one per run");
+      return -1;
+    }
+  }
+  if (c->ngroups == 0) {
+    seterr(err, errlen,
+           "replicate: needs a group statement (the objects are "
+           "in the first group)");
+    return -1;
+  }
+  return 0;
+}
+
 /* merge_sort sorts |a| by time, keeping the order of equal times, with
  * |tmp| as scratch of the same size: bottom-up, runs of |w| doubling. */
 static void merge_sort(sim_action *a, sim_action *tmp, size_t n) {
@@ -1249,7 +1340,8 @@ int sim_config_finish(sim_config *c, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (check_stream(c, err, errlen) != 0 || check_posts(c, err, errlen) != 0) {
+  if (check_stream(c, err, errlen) != 0 || check_posts(c, err, errlen) != 0 ||
+      check_replicate(c, err, errlen) != 0) {
     return -1;
   }
   if (sim_config_has_route(c) && c->ngroups == 0) {

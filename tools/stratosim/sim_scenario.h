@@ -56,6 +56,7 @@ enum sim_verb {
   SIM_ACT_STREAM,      /* the node of |set| starts publishing the stream */
   SIM_ACT_STREAM_STOP, /* the stream ends */
   SIM_ACT_FORGE,       /* |set| become forgers (|rate| > 0) or stop (0) */
+  SIM_ACT_REPLICATE,   /* the node of |set| writes objects, all want them */
   SIM_ACT_POST,        /* |count| posts from random members over |span| */
   SIM_ACT_ROUTE,       /* |count| routed messages from members of |set| */
 };
@@ -94,6 +95,10 @@ typedef struct sim_action {
   int churn_kind;    /* SIM_ACT_CHURN: enum sim_churn_kind */
   double rate;       /* SIM_ACT_CHURN: events per second over the swarm */
   uint64_t downtime; /* SIM_ACT_CHURN: restart after this; 0 = never */
+  /* SIM_ACT_REPLICATE (|set| is its one seed): objects, their size, the
+   * fetch order (enum sc_repl_strategy). */
+  uint64_t obj_count, obj_size;
+  int strategy;
   /* SIM_ACT_STREAM (|set| is its one publisher): bit rate, fragment
    * payload size (0: the core's largest), keyframe interval, name. */
   uint64_t bps, frag_size, keyframe;
@@ -176,6 +181,10 @@ int sim_config_has_route(const sim_config *c);
 
 /* sim_config_stream returns the scenario's stream statement, or NULL. */
 const sim_action *sim_config_stream(const sim_config *c);
+
+/* sim_config_replicate returns the scenario's replicate statement, or
+ * NULL. */
+const sim_action *sim_config_replicate(const sim_config *c);
 
 /* sim_link_apply applies a SIM_ACT_LINK action |a| to |l|. */
 void sim_link_apply(sim_link *l, const sim_action *a);

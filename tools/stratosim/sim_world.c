@@ -352,7 +352,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
                      .peer_event = cb_peer_event,
                      .stream_data = s->stream ? sim_stream_on_play : NULL,
                      .post = s->posts ? sim_posts_on_post : NULL,
-                     .routed = s->route ? sim_route_on_routed : NULL};
+                     .routed = s->route ? sim_route_on_routed : NULL,
+                     .object = s->repl ? sim_repl_on_object : NULL};
   nd->starts++;
   sim_rng_seed(&nd->rng, s->cfg->seed,
                STREAM_CORE | (uint64_t)nd->index << 16 | nd->starts);
@@ -379,6 +380,8 @@ static void node_start(sim *s, sim_node *nd, int history) {
   for (size_t g = 0; g < s->cfg->ngroups; g++)
     if (sc_node_join_group(nd->core, s->cfg->groups[g], s->now) == SC_ERR_NOMEM)
       s->oom = 1;
+  if (s->repl != NULL)
+    sim_repl_node_up(s, nd);
   if (s->stream != NULL)
     sim_stream_node_up(s, nd);
   if (s->route != NULL)
@@ -423,6 +426,8 @@ static void node_gone(sim *s, sim_node *nd, int state) {
   if (s->stream != NULL)
     sim_stream_node_down(s, nd);
   sim_posts_node_down(s, nd);
+  if (s->repl != NULL)
+    sim_repl_node_down(s, nd);
   sc_node_get_stats(nd->core, &st);
   sim_stats_add(&nd->past, &st);
   sc_node_del(nd->core);
@@ -551,6 +556,9 @@ static void act_run(sim *s, const sim_action *a) {
   case SIM_ACT_ROUTE:
     if (s->route != NULL)
       sim_route_action(s, a);
+    break;
+  case SIM_ACT_REPLICATE:
+    sim_repl_action(s, a);
     break;
   case SIM_ACT_HEAL: {
     sim_action all = *a;
@@ -732,7 +740,8 @@ int sim_new(sim **ps, const sim_config *cfg, char *err, size_t errlen) {
   if (s->n > 0 && (check_core_settings(s, &frag_max, err, errlen) != 0 ||
                    sim_stream_new(s, frag_max, err, errlen) != 0 ||
                    sim_posts_new(s, err, errlen) != 0 ||
-                   sim_route_new(s, err, errlen) != 0)) {
+                   sim_route_new(s, err, errlen) != 0 ||
+                   sim_repl_new(s, err, errlen) != 0)) {
     sim_del(s);
     return -1;
   }
@@ -765,6 +774,7 @@ void sim_del(sim *s) {
   sim_stream_del(s->stream);
   sim_posts_del(s->posts);
   sim_route_del(s->route);
+  sim_repl_del(s->repl);
   free(s->nodes);
   sim_timers_free(&s->timers);
   sim_net_del(s->net);
