@@ -23,6 +23,7 @@
 
 #include <string.h>
 
+#include "sc_bucket.h"
 #include "sc_macro.h"
 #include "sc_mem.h"
 #include "sc_mesh.h"
@@ -66,7 +67,7 @@ typedef struct olink {
   fetch out[SC_REPL_FETCH_OUT]; /* in the order sent */
   size_t nout;
   unsigned timeouts; /* fetches it let time out since its last answer */
-  uint64_t tokens, refill_at; /* its budget for fetching from us */
+  sc_bucket serve;   /* its budget for fetching from us */
 } olink;
 
 struct sc_ogroup {
@@ -308,8 +309,7 @@ static void link_add(sc_node *node, sc_ogroup *og, const sc_member *m,
   memset(l, 0, sizeof(*l));
   l->sid = m->sid;
   memcpy(l->peer_id, m->peer_id, SC_PEER_ID_LEN);
-  l->tokens = SERVE_BURST;
-  l->refill_at = now;
+  sc_bucket_init(&l->serve, SERVE_BURST, now);
 }
 
 /* Follows the group's member links: drops links gone, adds new ones. */
@@ -927,20 +927,6 @@ static void send_refusal(sc_node *node, sc_mgroup *g, olink *l, uint64_t index,
   }
 }
 
-/* Takes one object from link |l|'s budget; 0 when it is spent. */
-static int take_token(olink *l, uint64_t now) {
-  uint64_t add = (now - l->refill_at) / (SC_SEC / SERVE_RATE);
-  if (add > 0) {
-    l->tokens = SC_MIN(SERVE_BURST, l->tokens + add);
-    l->refill_at += add * (SC_SEC / SERVE_RATE);
-  }
-  if (l->tokens == 0) {
-    return 0;
-  }
-  l->tokens--;
-  return 1;
-}
-
 static void on_fetch(sc_node *node, sc_session *s, const uint8_t *body,
                      size_t len, uint64_t now) {
   sc_repl_fetch_msg m;
@@ -963,7 +949,7 @@ static void on_fetch(sc_node *node, sc_session *s, const uint8_t *body,
       send_refusal(node, g, l, m.index[i], SC_REPL_NOT_HELD, now);
       continue;
     }
-    if (!take_token(l, now)) {
+    if (!sc_bucket_take(&l->serve, SERVE_RATE, SERVE_BURST, now)) {
       send_refusal(node, g, l, m.index[i], SC_REPL_BUSY, now);
       continue;
     }
