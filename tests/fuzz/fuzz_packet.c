@@ -20,6 +20,8 @@
 #include "sc_meshmsg.h"
 #include "sc_packet.h"
 #include "sc_postmsg.h"
+#include "sc_replmsg.h"
+#include "sc_routemsg.h"
 #include "sc_stream.h"
 
 static void check(int ok) {
@@ -124,6 +126,37 @@ static void decode_groupmsg(const uint8_t *data, size_t len) {
   }
 }
 
+static void decode_route_repl(const uint8_t *data, size_t len) {
+  static sc_repl_runs_msg runs; /* 8 kB: not on the stack */
+  sc_route_msg rm;
+  sc_repl_fetch_msg fm;
+  sc_repl_object_msg om;
+  size_t i;
+  if (sc_route_read(&rm, data, len) == 0) {
+    check(rm.hops >= 1 && rm.hops <= SC_ROUTE_HOPS_MAX);
+    check(rm.len <= SC_ROUTE_MAX && rm.payload + rm.len == data + len);
+  }
+  if (sc_repl_runs_read(&runs, data, len) == 0) {
+    check(runs.n <= SC_REPL_RUNS_MAX);
+    for (i = 0; i < runs.n; i++) {
+      check(runs.run[i].len >= 1);
+      check(runs.run[i].first + runs.run[i].len - 1 <= SC_REPL_INDEX_MAX);
+      check(i == 0 ||
+            runs.run[i].first > runs.run[i - 1].first + runs.run[i - 1].len);
+    }
+  }
+  if (sc_repl_fetch_read(&fm, data, len) == 0) {
+    check(fm.n >= 1 && fm.n <= SC_REPL_FETCH_MAX);
+    for (i = 1; i < fm.n; i++) {
+      check(fm.index[i] > fm.index[i - 1]);
+    }
+  }
+  if (sc_repl_object_read(&om, data, len, 1) == 0) {
+    check(om.len <= SC_REPL_OBJECT_MAX && om.data + om.len == data + len);
+  }
+  (void)sc_repl_object_read(&om, data, len, 0);
+}
+
 static void decode_all(const uint8_t *data, size_t len) {
   sc_pkt pkt;
   sc_hs_payload hp;
@@ -141,6 +174,7 @@ static void decode_all(const uint8_t *data, size_t len) {
   decode_stream(data, len);
   decode_mcast(data, len);
   decode_groupmsg(data, len);
+  decode_route_repl(data, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
