@@ -1,5 +1,5 @@
 /*
- * check_post.c: posting (doc/groupmsg-design.md, "Posting"): the codecs of
+ * check_post.c: posting (doc/protocol.md §14.1): the codecs of
  * POST, IHAVE and IWANT (src/core/sc_postmsg.c), and posts among real cores
  * on the in-memory network (src/core/sc_post.c): each member gets each
  * other member's post once, a group without posting refuses them, an

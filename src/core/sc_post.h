@@ -1,8 +1,7 @@
 /*
- * sc_post.h: posting (doc/groupmsg-design.md, "Posting"; to become
- * doc/protocol.md §14.1): a message to every member of a group, each
- * receiving it once. A post is handed on over member links by intervals
- * of the ring, and ring neighbours repair what a failed link missed.
+ * sc_post.h: posting (doc/protocol.md §14.1): a message to every member of a
+ * group, each receiving it once. A post is handed on over member links by
+ * intervals of the ring, and ring neighbours repair what a failed link missed.
  */
 #ifndef SC_POST_H
 #define SC_POST_H

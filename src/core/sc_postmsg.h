@@ -1,6 +1,5 @@
 /*
- * sc_postmsg.h: the posting messages (doc/groupmsg-design.md, "Posting";
- * to become doc/protocol.md §14.1).
+ * sc_postmsg.h: the posting messages (doc/protocol.md §14.1).
  *
  * POST carries a post and the interval of the ring that its receiver is
  * to hand it on in; IHAVE tells a ring neighbour that the sender holds
