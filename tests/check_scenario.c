@@ -414,7 +414,7 @@ START_TEST(test_route) {
   bad("route 0", "route: ");
   bad("route 1000001", "route: ");
   bad("route 5 rate 2", "route: unexpected 'rate'");
-  ck_assert(sim_config_has_route(&cfg));
+  ck_assert(sim_config_first(&cfg, SIM_ACT_ROUTE) != NULL);
   ck_assert_int_eq(sim_config_finish(&cfg, err, sizeof(err)), -1);
   ck_assert_str_eq(err,
                    "route: needs a group statement (it routes in the first "

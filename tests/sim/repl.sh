@@ -16,7 +16,7 @@ refused() {
 }
 refused "needs a group statement" --replicate 'count 10'
 refused "missing count" --group g --replicate 'size 10B'
-refused "only one per run" --group g --replicate 'count 10' \
+refused "only one replicate per run" --group g --replicate 'count 10' \
   -e 'at 1s replicate count 5'
 refused "the size is above 900 B" --group g --replicate 'count 10 size 901B'
 refused "is not lowest or rarest" --group g --replicate 'count 10 strategy x'

@@ -41,7 +41,7 @@ static void object_bytes(uint64_t seed, uint64_t index, uint8_t *out,
 }
 
 int sim_repl_new(sim *s, char *err, size_t errlen) {
-  const sim_action *a = sim_config_replicate(s->cfg);
+  const sim_action *a = sim_config_first(s->cfg, SIM_ACT_REPLICATE);
   struct sim_repl *r;
   if (a == NULL)
     return 0;

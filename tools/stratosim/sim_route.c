@@ -52,7 +52,7 @@ struct sim_routing {
 
 int sim_route_new(sim *s, char *err, size_t errlen) {
   struct sim_routing *r;
-  if (!sim_config_has_route(s->cfg))
+  if (sim_config_first(s->cfg, SIM_ACT_ROUTE) == NULL)
     return 0;
   if ((r = calloc(1, sizeof(*r))) == NULL ||
       (r->m = malloc((s->n ? s->n : 1) * sizeof(*r->m))) == NULL) {

@@ -1209,96 +1209,55 @@ static int check_action(const sim_config *c, const sim_action *a, char *err,
   return check_set(c, &a->set, what, err, errlen);
 }
 
-const sim_action *sim_config_stream(const sim_config *c) {
+const sim_action *sim_config_first(const sim_config *c, int verb) {
   size_t i;
   for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_STREAM) {
+    if (c->actions[i].verb == verb) {
       return &c->actions[i];
     }
   }
   return NULL;
 }
 
-/* check_stream: one stream per run (its counters and its seqs are the
- * report's), published in the first group, which must exist. */
-static int check_stream(const sim_config *c, char *err, size_t errlen) {
-  const sim_action *st = sim_config_stream(c);
-  size_t i;
-  if (st == NULL) {
-    return 0;
-  }
-  for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_STREAM && &c->actions[i] != st) {
-      if (c->actions[i].line > 0) {
-        seterr(err, errlen, "line %d: stream: only one stream per run",
-               c->actions[i].line);
-      } else {
-        seterr(err, errlen, "command line: stream: only one stream per run");
+/* Statements that act in the first group, which must exist, and those of
+ * them a run has at most one of (a stream: its counters and seqs are the
+ * report's; replicate: the report follows one set of objects). */
+static const struct {
+  int verb;
+  const char *name, *where;
+  int once;
+} in_group[] = {
+    {SIM_ACT_STREAM, "stream", "it is published in the first group", 1},
+    {SIM_ACT_REPLICATE, "replicate", "the objects are in the first group", 1},
+    {SIM_ACT_POST, "post", "posts go to the first group", 0},
+    {SIM_ACT_ROUTE, "route", "it routes in the first group", 0},
+};
+
+static int check_in_group(const sim_config *c, char *err, size_t errlen) {
+  size_t k, i;
+  for (k = 0; k < SC_ARRAY_LEN(in_group); k++) {
+    const sim_action *a = sim_config_first(c, in_group[k].verb);
+    if (a == NULL) {
+      continue;
+    }
+    for (i = 0; in_group[k].once && i < c->nactions; i++) {
+      const sim_action *b = &c->actions[i];
+      if (b->verb == in_group[k].verb && b != a) {
+        if (b->line > 0) {
+          seterr(err, errlen, "line %d: %s: only one %s per run", b->line,
+                 in_group[k].name, in_group[k].name);
+        } else {
+          seterr(err, errlen, "command line: %s: only one %s per run",
+                 in_group[k].name, in_group[k].name);
+        }
+        return -1;
       }
+    }
+    if (c->ngroups == 0) {
+      seterr(err, errlen, "%s: needs a group statement (%s)", in_group[k].name,
+             in_group[k].where);
       return -1;
     }
-  }
-  if (c->ngroups == 0) {
-    seterr(err, errlen,
-           "stream: needs a group statement (it is published in "
-           "the first group)");
-    return -1;
-  }
-  return 0;
-}
-
-/* check_posts: posts go to the first group, which must exist. */
-static int check_posts(const sim_config *c, char *err, size_t errlen) {
-  size_t i;
-  for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_POST && c->ngroups == 0) {
-      seterr(err, errlen,
-             "post: needs a group statement (posts go to the first group)");
-      return -1;
-    }
-  }
-  return 0;
-}
-
-int sim_config_has_route(const sim_config *c) {
-  size_t i;
-  for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_ROUTE) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
-const sim_action *sim_config_replicate(const sim_config *c) {
-  size_t i;
-  for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_REPLICATE) {
-      return &c->actions[i];
-    }
-  }
-  return NULL;
-}
-
-/* check_replicate: one replicate statement per run (the report follows
- * one set of objects), in the first group, which must exist. */
-static int check_replicate(const sim_config *c, char *err, size_t errlen) {
-  const sim_action *r = sim_config_replicate(c);
-  size_t i;
-  if (r == NULL) {
-    return 0;
-  }
-  for (i = 0; i < c->nactions; i++) {
-    if (c->actions[i].verb == SIM_ACT_REPLICATE && &c->actions[i] != r) {
-      seterr(err, errlen, "replicate: only one per run");
-      return -1;
-    }
-  }
-  if (c->ngroups == 0) {
-    seterr(err, errlen,
-           "replicate: needs a group statement (the objects are "
-           "in the first group)");
-    return -1;
   }
   return 0;
 }
@@ -1340,13 +1299,7 @@ int sim_config_finish(sim_config *c, char *err, size_t errlen) {
       return -1;
     }
   }
-  if (check_stream(c, err, errlen) != 0 || check_posts(c, err, errlen) != 0 ||
-      check_replicate(c, err, errlen) != 0) {
-    return -1;
-  }
-  if (sim_config_has_route(c) && c->ngroups == 0) {
-    seterr(err, errlen,
-           "route: needs a group statement (it routes in the first group)");
+  if (check_in_group(c, err, errlen) != 0) {
     return -1;
   }
   if (c->nactions < 2) {

@@ -175,16 +175,9 @@ int sim_config_is_keyword(const char *word);
  * Returns 0, or -1 with a message in |err|. */
 int sim_config_finish(sim_config *c, char *err, size_t errlen);
 
-/* sim_config_has_route returns nonzero if the scenario has a route
- * statement. */
-int sim_config_has_route(const sim_config *c);
-
-/* sim_config_stream returns the scenario's stream statement, or NULL. */
-const sim_action *sim_config_stream(const sim_config *c);
-
-/* sim_config_replicate returns the scenario's replicate statement, or
- * NULL. */
-const sim_action *sim_config_replicate(const sim_config *c);
+/* sim_config_first returns the scenario's first action of |verb| (enum
+ * sim_verb), or NULL. */
+const sim_action *sim_config_first(const sim_config *c, int verb);
 
 /* sim_link_apply applies a SIM_ACT_LINK action |a| to |l|. */
 void sim_link_apply(sim_link *l, const sim_action *a);

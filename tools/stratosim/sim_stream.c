@@ -80,7 +80,7 @@ static void node_key(uint64_t seed, uint32_t i, uint8_t pk[32],
 }
 
 int sim_stream_new(sim *s, size_t frag_max, char *err, size_t errlen) {
-  const sim_action *a = sim_config_stream(s->cfg);
+  const sim_action *a = sim_config_first(s->cfg, SIM_ACT_STREAM);
   struct sim_stream *ss;
   if (a == NULL)
     return 0;
