@@ -9,19 +9,7 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-on_exit() {
-  local status=$? f
-  if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 12 "$f"
-    done
-  fi
-  sc_cleanup
-  exit "$status"
-}
-trap on_exit EXIT
+trap sc_exit_tails EXIT
 
 N=10
 
@@ -40,29 +28,14 @@ done
 
 # Every node knows the other 9 and has neighbours: a post then reaches
 # everyone by the interval broadcast or, failing that, by repair.
-all_joined() {
-  local k
-  for ((k = 0; k < N; k++)); do
-    ctl "n$k" show groups | jq -e --argjson m $((N - 1)) \
-      '.[0].members_known == $m and .[0].neighbors >= 2' >/dev/null || return 1
-  done
-}
-wait_for 40 "every node knowing the other $((N - 1))" all_joined
+nodes=()
+for ((k = 0; k < N; k++)); do nodes+=("n$k"); done
+wait_for 40 "every node knowing the other $((N - 1))" \
+  group_joined chat $((N - 1)) 2 "${nodes[@]}"
 note "$N nodes joined in $((SECONDS - t0)) s"
 
 # ---- listeners -----------------------------------------------------------------
-declare -A lpid=()
-for ((k = 0; k < N; k++)); do
-  api "n$k" listen -t 60 chat >"$sc_tmp/n$k.out" 2>"$sc_tmp/n$k.err" &
-  lpid[n$k]=$!
-done
-all_listening() {
-  local k
-  for ((k = 0; k < N; k++)); do
-    grep -qx listening "$sc_tmp/n$k.err" || return 1
-  done
-}
-wait_for 15 "every listener subscribed" all_listening
+listen_all chat "${nodes[@]}"
 
 # ---- posts -----------------------------------------------------------------------
 for ((k = 0; k < N; k++)); do
@@ -79,10 +52,7 @@ wait_for 30 "every listener printing $((N - 1)) posts" all_heard
 note "every listener printed $((N - 1)) posts within $((SECONDS - t0)) s"
 # A duplicate would come within the repair delay (200 ms): give it 1 s.
 sleep 1
-for ((k = 0; k < N; k++)); do
-  kill -TERM "${lpid[n$k]}"
-  { wait "${lpid[n$k]}" || true; } 2>/dev/null
-done
+stop_listeners
 
 # ---- what each printed -------------------------------------------------------------
 for ((k = 0; k < N; k++)); do

@@ -13,19 +13,7 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-on_exit() {
-  local status=$? f
-  if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 12 "$f"
-    done
-  fi
-  sc_cleanup
-  exit "$status"
-}
-trap on_exit EXIT
+trap sc_exit_tails EXIT
 
 N=4
 start_node n0 --group files --group quiet?features=posting \
@@ -36,28 +24,12 @@ for ((k = 1; k < N; k++)); do
     --bootstrap "$addr0"
 done
 id0=$(info n0 peer_id)
-all_joined() {
-  local k
-  for ((k = 0; k < N; k++)); do
-    ctl "n$k" show groups | jq -e --argjson m $((N - 1)) \
-      '.[] | select(.name == "files") | .members_known == $m and .neighbors >= 1' \
-      >/dev/null || return 1
-  done
-}
-wait_for 40 "every node knowing the other $((N - 1))" all_joined
+nodes=()
+for ((k = 0; k < N; k++)); do nodes+=("n$k"); done
+wait_for 40 "every node knowing the other $((N - 1))" \
+  group_joined files $((N - 1)) 1 "${nodes[@]}"
 
-declare -A lpid=()
-for ((k = 1; k < N; k++)); do
-  api "n$k" listen -t 60 files >"$sc_tmp/n$k.out" 2>"$sc_tmp/n$k.err" &
-  lpid[n$k]=$!
-done
-all_listening() {
-  local k
-  for ((k = 1; k < N; k++)); do
-    grep -qx listening "$sc_tmp/n$k.err" || return 1
-  done
-}
-wait_for 15 "every listener subscribed" all_listening
+listen_all files "${nodes[@]:1}"
 
 # ---- write at n0, want everywhere else -----------------------------------
 for i in 0 1 2; do
@@ -115,10 +87,7 @@ err=$(api n0 replicate 'quiet?features=posting' write 1 x 2>&1) &&
 echo "$err" | grep -q not_allowed || fail "no not_allowed: $err"
 note "bad subcommands are usage errors; a group without replication answers not_allowed"
 
-for ((k = 1; k < N; k++)); do
-  kill -TERM "${lpid[n$k]}"
-  { wait "${lpid[n$k]}" || true; } 2>/dev/null
-done
+stop_listeners
 for ((k = 0; k < N; k++)); do
   stop_node "n$k"
 done

@@ -13,19 +13,7 @@ set -euo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-on_exit() {
-  local status=$? f
-  if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 12 "$f"
-    done
-  fi
-  sc_cleanup
-  exit "$status"
-}
-trap on_exit EXIT
+trap sc_exit_tails EXIT
 
 N=6
 start_node n0 --group rt --group quiet?features=posting \
@@ -40,28 +28,12 @@ for ((k = 0; k < N; k++)); do
   id[n$k]=$(info "n$k" peer_id)
   ga[n$k]=$(ctl "n$k" show groups | jq -r '.[] | select(.name == "rt") | .address')
 done
-all_joined() {
-  local k
-  for ((k = 0; k < N; k++)); do
-    ctl "n$k" show groups | jq -e --argjson m $((N - 1)) \
-      '.[] | select(.name == "rt") | .members_known == $m and .neighbors >= 2' \
-      >/dev/null || return 1
-  done
-}
-wait_for 40 "every node knowing the other $((N - 1))" all_joined
+nodes=()
+for ((k = 0; k < N; k++)); do nodes+=("n$k"); done
+wait_for 40 "every node knowing the other $((N - 1))" \
+  group_joined rt $((N - 1)) 2 "${nodes[@]}"
 
-declare -A lpid=()
-for ((k = 0; k < N; k++)); do
-  api "n$k" listen -t 60 rt >"$sc_tmp/n$k.out" 2>"$sc_tmp/n$k.err" &
-  lpid[n$k]=$!
-done
-all_listening() {
-  local k
-  for ((k = 0; k < N; k++)); do
-    grep -qx listening "$sc_tmp/n$k.err" || return 1
-  done
-}
-wait_for 15 "every listener subscribed" all_listening
+listen_all rt "${nodes[@]}"
 
 # printed_by TEXT: the nodes whose listener printed a routed TEXT.
 printed_by() {
@@ -134,9 +106,8 @@ err=$(api n0 route 'quiet?features=posting' "${ga[n3]}" x 2>&1) && fail "routing
 echo "$err" | grep -q not_allowed || fail "no not_allowed: $err"
 note "a malformed address is a usage error; a group without routing answers not_allowed"
 
+stop_listeners
 for ((k = 0; k < N; k++)); do
-  kill -TERM "${lpid[n$k]}"
-  { wait "${lpid[n$k]}" || true; } 2>/dev/null
   stop_node "n$k"
 done
 note "PASS api_route"

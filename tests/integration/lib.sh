@@ -142,3 +142,64 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# sc_exit_tails: an EXIT trap for tests that keep logs, listener outputs
+# and errors in $sc_tmp: on failure it prints the tail of each, then
+# cleans up as sc_cleanup does.
+sc_exit_tails() {
+  local status=$? f
+  if [ "$status" -ne 0 ]; then
+    for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
+      [ -e "$f" ] || continue
+      echo "---- tail of $f"
+      tail -n 12 "$f"
+    done
+  fi
+  sc_cleanup
+  exit "$status"
+}
+
+# group_joined GROUP MEMBERS NEIGHBORS NAME...: every node NAME knows
+# MEMBERS others in the group named GROUP and has at least NEIGHBORS
+# neighbours there.
+group_joined() {
+  local group=$1 members=$2 neighbors=$3 name
+  shift 3
+  for name in "$@"; do
+    ctl "$name" show groups | jq -e --arg g "$group" --argjson m "$members" \
+      --argjson k "$neighbors" \
+      '.[] | select(.name == $g) | .members_known == $m and .neighbors >= $k' \
+      >/dev/null || return 1
+  done
+}
+
+# listen_all GROUP NAME...: starts `stratoctl listen -t 60 GROUP` on each
+# node NAME (its lines in $sc_tmp/NAME.out, stderr in NAME.err; its PID in
+# sc_lpid[NAME]) and waits until every one has subscribed.
+declare -A sc_lpid=()
+listen_all() {
+  local group=$1 name
+  shift
+  for name in "$@"; do
+    api "$name" listen -t 60 "$group" >"$sc_tmp/$name.out" \
+      2>"$sc_tmp/$name.err" &
+    sc_lpid[$name]=$!
+  done
+  wait_for 15 "every listener subscribed" sc_all_listening "$@"
+}
+sc_all_listening() {
+  local name
+  for name in "$@"; do
+    grep -qx listening "$sc_tmp/$name.err" || return 1
+  done
+}
+
+# stop_listeners: ends every listener listen_all started.
+stop_listeners() {
+  local name
+  for name in "${!sc_lpid[@]}"; do
+    kill -TERM "${sc_lpid[$name]}" 2>/dev/null || true
+    { wait "${sc_lpid[$name]}" || true; } 2>/dev/null
+  done
+  sc_lpid=()
+}
