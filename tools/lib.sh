@@ -7,7 +7,7 @@ sc_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages the build, the tests and the fuzzers need.
 SC_PACKAGES=(build-essential autoconf automake autoconf-archive libtool
   pkg-config libev-dev libsodium-dev libsqlite3-dev check clang
-  libclang-rt-dev jq perl iproute2 ffmpeg curl)
+  libclang-rt-dev jq perl iproute2 ffmpeg curl nftables)
 
 sc_say() { printf '\n==> %s\n' "$*"; }
 
