@@ -692,6 +692,10 @@ int sc_node_close(sc_node *node, uint64_t now) {
   return 0;
 }
 
+void sc_node_set_log_level(sc_node *node, int level) {
+  node->settings.log_level = level;
+}
+
 int sc_node_is_closed(const sc_node *node) {
   size_t i;
   if (!node->closing) {

@@ -252,6 +252,10 @@ SC_API int sc_node_close(sc_node *node, uint64_t now);
  * session is gone (its CLOSE was sent). */
 SC_API int sc_node_is_closed(const sc_node *node);
 
+/* sc_node_set_log_level changes which messages the log callback gets
+ * (enum sc_log_level), as settings.log_level does at creation. */
+SC_API void sc_node_set_log_level(sc_node *node, int level);
+
 /* sc_node_peer_id returns the node's 32-byte peer ID. */
 SC_API const uint8_t *sc_node_peer_id(const sc_node *node);
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "iospec.h"
 #include "log.h"
@@ -632,6 +633,15 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
     layer_free(&cli);
     return 0;
   }
+  if (rc == 0 && cli.config_file == NULL &&
+      access(SC_CONFIG_DEFAULT_FILE, F_OK) == 0) {
+    /* The documented default, read only when it is there. */
+    cli.config_file = dupstr(SC_CONFIG_DEFAULT_FILE);
+    if (cli.config_file == NULL) {
+      seterr(err, errlen, "out of memory");
+      rc = -1;
+    }
+  }
   if (rc == 0 && cli.config_file != NULL) {
     rc = parse_file(&file, cli.config_file, err, errlen);
   }
@@ -641,12 +651,75 @@ int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
       sc_config_free(cfg);
     }
   }
+  if (rc == 0) {
+    cfg->argc = argc;
+    cfg->argv = argv;
+    cfg->file = cli.config_file;
+    cli.config_file = NULL;
+  }
   layer_free(&cli);
   layer_free(&file);
   return rc;
 }
 
+static int same_str(const char *a, const char *b) {
+  return (a == NULL && b == NULL) ||
+         (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int same_list(const sc_config_list *a, const sc_config_list *b) {
+  size_t i;
+  if (a->n != b->n) {
+    return 0;
+  }
+  for (i = 0; i < a->n; i++) {
+    if (!same_str(a->items[i].value, b->items[i].value)) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+int sc_config_changes(const sc_config *a, const sc_config *b, int but_log_level,
+                      char *out, size_t cap) {
+  const struct {
+    const char *key;
+    int same;
+  } keys[] = {
+      {"listen", same_str(a->listen.value, b->listen.value)},
+      {"state-dir", same_str(a->state_dir.value, b->state_dir.value)},
+      {"stats-socket", same_str(a->stats_socket.value, b->stats_socket.value)},
+      {"api-socket", same_str(a->api_socket.value, b->api_socket.value)},
+      {"bootstrap", same_list(&a->bootstrap, &b->bootstrap)},
+      {"group", same_list(&a->groups, &b->groups)},
+      {"log-level", but_log_level || a->log_level == b->log_level},
+      {"publish", same_str(a->publish.value, b->publish.value)},
+      {"source", same_str(a->source.value, b->source.value)},
+      {"stream-key", same_str(a->stream_key.value, b->stream_key.value)},
+      {"rate", a->rate_bps == b->rate_bps},
+      {"play", same_str(a->play.value, b->play.value)},
+      {"sink", same_str(a->sink.value, b->sink.value)},
+      {"publisher", same_str(a->publisher.value, b->publisher.value)},
+      {"window", a->window_ns == b->window_ns},
+  };
+  size_t i, len = 0;
+  int n = 0;
+  if (cap > 0) {
+    out[0] = '\0';
+  }
+  for (i = 0; i < SC_ARRAY_LEN(keys); i++) {
+    if (!keys[i].same) {
+      int w = snprintf(out + len, cap > len ? cap - len : 0, "%s%s",
+                       n > 0 ? ", " : "", keys[i].key);
+      len += w > 0 ? (size_t)w : 0;
+      n++;
+    }
+  }
+  return n;
+}
+
 void sc_config_free(sc_config *cfg) {
+  free(cfg->file);
   value_free(&cfg->listen);
   value_free(&cfg->state_dir);
   value_free(&cfg->stats_socket);

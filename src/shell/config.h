@@ -15,6 +15,8 @@
 #include <stdio.h>
 
 #define SC_CONFIG_DEFAULT_STATE_DIR "/var/lib/stratocast"
+/* Read when there is no --config and the file exists. */
+#define SC_CONFIG_DEFAULT_FILE "/etc/stratocast/stratocastd.conf"
 #define SC_CONFIG_DEFAULT_STATS_SOCKET "/run/stratocast/stats.sock"
 #define SC_CONFIG_STREAM_NAME_MAX 128 /* bytes of --publish and --play */
 #define SC_CONFIG_MAX_RATE ((uint64_t)10000000000)      /* --rate, bits/s */
@@ -42,6 +44,11 @@ enum sc_config_action {
 
 typedef struct sc_config {
   int action; /* enum sc_config_action */
+  /* The command line it was loaded from (not owned), to load it again on
+   * SIGHUP, and the config file read, if any (owned). */
+  int argc;
+  char **argv;
+  char *file;
   sc_config_value listen;
   sc_config_value state_dir;
   sc_config_value stats_socket;
@@ -71,6 +78,12 @@ typedef struct sc_config {
  * nothing to free. */
 int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
                    size_t errlen);
+
+/* sc_config_changes writes into |out| (|cap| bytes) the keys whose values
+ * differ between |a| and |b|, separated by ", " (empty when none), and
+ * returns how many differ. log-level is left out when |but_log_level|. */
+int sc_config_changes(const sc_config *a, const sc_config *b, int but_log_level,
+                      char *out, size_t cap);
 
 /* sc_config_free releases everything |cfg| owns. */
 void sc_config_free(sc_config *cfg);

@@ -310,6 +310,38 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   sc_node_close(d->node, now);
 }
 
+/* SIGHUP: loads the command line and the config file again. The log level
+ * applies at once; anything else that changed is only reported, since it
+ * takes a restart. A file that no longer loads changes nothing. */
+static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
+  sc_daemon *d = sc_struct_of(w, sc_daemon, sig_hup);
+  sc_config fresh;
+  char err[1024], changed[512];
+  int level_changed;
+  (void)loop;
+  (void)revents;
+  if (sc_config_load(&fresh, d->cfg->argc, d->cfg->argv, err, sizeof(err)) !=
+      0) {
+    sc_logger_log(d->log, SC_LOG_ERROR, "SIGHUP: %s; nothing changed", err);
+    return;
+  }
+  level_changed = fresh.log_level != d->log->level;
+  if (level_changed) {
+    d->log->level = fresh.log_level;
+    sc_node_set_log_level(d->node, fresh.log_level);
+    sc_logger_log(d->log, SC_LOG_WARN, "SIGHUP: log level now %s",
+                  sc_logger_level_name(fresh.log_level));
+  }
+  if (sc_config_changes(d->cfg, &fresh, 1, changed, sizeof(changed)) > 0) {
+    sc_logger_log(d->log, SC_LOG_WARN,
+                  "SIGHUP: %s changed; not applied until a restart", changed);
+  } else if (!level_changed) {
+    sc_logger_log(d->log, SC_LOG_INFO, "SIGHUP: %s read again, no change",
+                  d->cfg->file != NULL ? d->cfg->file : "the command line");
+  }
+  sc_config_free(&fresh);
+}
+
 static void flush_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
   sc_daemon *d = sc_struct_of(w, sc_daemon, flush_timer);
   (void)loop;
@@ -561,11 +593,13 @@ static void start_watchers(sc_daemon *d) {
   ev_prepare_init(&d->prepare, prepare_cb);
   ev_signal_init(&d->sig_int, signal_cb, SIGINT);
   ev_signal_init(&d->sig_term, signal_cb, SIGTERM);
+  ev_signal_init(&d->sig_hup, hup_cb, SIGHUP);
   ev_io_start(d->loop, &d->udp_rd);
   ev_timer_start(d->loop, &d->rate_timer);
   ev_prepare_start(d->loop, &d->prepare);
   ev_signal_start(d->loop, &d->sig_int);
   ev_signal_start(d->loop, &d->sig_term);
+  ev_signal_start(d->loop, &d->sig_hup);
 }
 
 /* Logs each group with its ID. */
@@ -614,13 +648,14 @@ static void connect_bootstrap(sc_daemon *d, const sc_config *cfg,
 }
 
 int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
-                   const sc_logger *log, char *err, size_t errlen) {
+                   sc_logger *log, char *err, size_t errlen) {
   uint8_t secret[SC_KEY_LEN];
   sc_addr *bootstrap = NULL;
   int created = 0, rc;
   memset(d, 0, sizeof(*d));
   d->loop = loop;
   d->log = log;
+  d->cfg = cfg;
   d->udp.fd = -1;
   d->stats.srv.fd = -1;
   d->api.srv.fd = -1;
@@ -686,6 +721,7 @@ void sc_daemon_free(sc_daemon *d) {
     ev_prepare_stop(d->loop, &d->prepare);
     ev_signal_stop(d->loop, &d->sig_int);
     ev_signal_stop(d->loop, &d->sig_term);
+    ev_signal_stop(d->loop, &d->sig_hup);
   }
   sc_statsock_close(&d->stats);
   sc_apisock_close(&d->api);

@@ -49,7 +49,8 @@ enum sc_daemon_exit {
 
 typedef struct sc_daemon {
   struct ev_loop *loop;
-  const sc_logger *log;
+  sc_logger *log;       /* its level changes on SIGHUP */
+  const sc_config *cfg; /* what it started with; outlives the daemon */
   sc_node *node;
   sc_udp udp;
   sc_statsock stats;
@@ -60,6 +61,7 @@ typedef struct sc_daemon {
   ev_prepare prepare;
   ev_signal sig_int;
   ev_signal sig_term;
+  ev_signal sig_hup;       /* re-read the settings */
   uint64_t started_at;     /* monotonic ns */
   uint64_t close_deadline; /* UINT64_MAX until a signal asks to stop */
   int exit_code;           /* enum sc_daemon_exit */
@@ -87,7 +89,7 @@ uint64_t sc_daemon_now(void);
  * everything. On success it returns SC_EXIT_OK and logs the start through
  * |log|, which must outlive |d|. sodium_init must have run. */
 int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
-                   const sc_logger *log, char *err, size_t errlen);
+                   sc_logger *log, char *err, size_t errlen);
 
 /* sc_daemon_run runs the loop until a signal's graceful shutdown completes
  * (or times out) or a runtime failure, and returns the exit status. */
