@@ -45,7 +45,7 @@ typedef struct sc_metricshttp {
  * |loop|. |origin| names the setting in messages ("--metrics-listen").
  * |view_fn| and |user| produce the data for every answer; |log| must
  * outlive |m|. Returns 0, or -1 with one line in |err| of |errlen| bytes
- * naming the setting ("--metrics-listen 127.0.0.1:9100: cannot bind:
+ * naming the setting ("--metrics-listen 127.0.0.1:9433: cannot bind:
  * Address already in use"); |m| is then closed. */
 int sc_metricshttp_open(sc_metricshttp *m, struct ev_loop *loop,
                         const char *addr, const char *origin,
