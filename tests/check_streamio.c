@@ -1177,6 +1177,12 @@ START_TEST(test_httpreq_target) {
   sc_httpreq_refusal(out, sizeof(out), 405);
   ck_assert(strstr(out, "\r\nAllow: GET\r\n") != NULL);
   ck_assert_uint_eq(sc_httpreq_refusal(out, 20, 400), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_GET, 0), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MORE, 0), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MORE, 1), 431);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_METHOD, 0), 405);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MALFORMED, 0), 400);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_TOO_LARGE, 0), 431);
 }
 END_TEST
 

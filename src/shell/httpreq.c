@@ -93,6 +93,21 @@ int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len) {
   return SC_HTTPREQ_MORE;
 }
 
+int sc_httpreq_status(int result, int full) {
+  switch (result) {
+  case SC_HTTPREQ_GET:
+    return 0;
+  case SC_HTTPREQ_METHOD:
+    return 405;
+  case SC_HTTPREQ_MALFORMED:
+    return 400;
+  case SC_HTTPREQ_TOO_LARGE:
+    return 431;
+  default:
+    return full ? 431 : 0;
+  }
+}
+
 void sc_httpreq_target(const char *head, size_t head_len, const char **target,
                        size_t *len) {
   /* The request line was checked: METHOD SP TARGET SP VERSION, so both

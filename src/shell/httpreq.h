@@ -30,6 +30,12 @@ enum sc_httpreq_result {
  * start a valid head. */
 int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len);
 
+/* sc_httpreq_status maps a |result| of sc_httpreq_parse to the status
+ * that refuses the request: 405, 400 or 431 (also for SC_HTTPREQ_MORE
+ * when |full|, the buffer of the head being full). Returns 0 for a GET,
+ * and for SC_HTTPREQ_MORE with room left. */
+int sc_httpreq_status(int result, int full);
+
 /* sc_httpreq_target finds the request target ("/metrics?x=1") in the
  * |head_len| bytes of |head|, a head sc_httpreq_parse answered
  * SC_HTTPREQ_GET or SC_HTTPREQ_METHOD for (with that |head_len|):

@@ -156,29 +156,17 @@ static int is_metrics_target(const char *t, size_t len) {
 static void client_request(sc_metricshttp_client *c) {
   const char *target;
   size_t head_len, target_len;
-  switch (sc_httpreq_parse(c->req, c->reqlen, &head_len)) {
-  case SC_HTTPREQ_GET:
+  int rc = sc_httpreq_parse(c->req, c->reqlen, &head_len);
+  int status = sc_httpreq_status(rc, c->reqlen == sizeof(c->req));
+  if (status != 0) {
+    client_refuse(c, status);
+  } else if (rc == SC_HTTPREQ_GET) {
     sc_httpreq_target(c->req, head_len, &target, &target_len);
     if (is_metrics_target(target, target_len)) {
       client_metrics(c);
     } else {
       client_refuse(c, 404);
     }
-    return;
-  case SC_HTTPREQ_METHOD:
-    client_refuse(c, 405);
-    return;
-  case SC_HTTPREQ_MALFORMED:
-    client_refuse(c, 400);
-    return;
-  case SC_HTTPREQ_TOO_LARGE:
-    client_refuse(c, 431);
-    return;
-  default:
-    if (c->reqlen == sizeof(c->req)) {
-      client_refuse(c, 431);
-    }
-    return;
   }
 }
 

@@ -443,24 +443,12 @@ static void client_accept_get(struct client *c) {
 /* Acts on the request bytes read so far; may close |c|. */
 static void client_request(struct client *c) {
   size_t head_len;
-  switch (sc_httpreq_parse(c->req, c->reqlen, &head_len)) {
-  case SC_HTTPREQ_GET:
+  int rc = sc_httpreq_parse(c->req, c->reqlen, &head_len);
+  int status = sc_httpreq_status(rc, c->reqlen == sizeof(c->req));
+  if (status != 0) {
+    client_refuse(c, status);
+  } else if (rc == SC_HTTPREQ_GET) {
     client_accept_get(c);
-    return;
-  case SC_HTTPREQ_METHOD:
-    client_refuse(c, 405);
-    return;
-  case SC_HTTPREQ_MALFORMED:
-    client_refuse(c, 400);
-    return;
-  case SC_HTTPREQ_TOO_LARGE:
-    client_refuse(c, 431);
-    return;
-  default:
-    if (c->reqlen == sizeof(c->req)) {
-      client_refuse(c, 431);
-    }
-    return;
   }
 }
 
