@@ -1148,6 +1148,44 @@ START_TEST(test_httpreq) {
 }
 END_TEST
 
+/* The target of a checked head, the field-line bound, the refusals. */
+START_TEST(test_httpreq_target) {
+  static const char head[] = "POST /metrics?a=1 HTTP/1.1\r\n\r\n";
+  char buf[SC_HTTPREQ_MAX_FIELDS * 8 + 64], out[256];
+  const char *t;
+  size_t n = 0, len = 0, i, at;
+  ck_assert_int_eq(sc_httpreq_parse(head, sizeof(head) - 1, &n),
+                   SC_HTTPREQ_METHOD);
+  sc_httpreq_target(head, n, &t, &len);
+  ck_assert_uint_eq(len, 12);
+  ck_assert(memcmp(t, "/metrics?a=1", 12) == 0);
+  /* SC_HTTPREQ_MAX_FIELDS field lines pass, one more does not. */
+  at = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n");
+  for (i = 0; i < SC_HTTPREQ_MAX_FIELDS; i++) {
+    memcpy(buf + at, "A: b\r\n", 6);
+    at += 6;
+  }
+  memcpy(buf + at, "\r\n", 2);
+  ck_assert_int_eq(sc_httpreq_parse(buf, at + 2, &n), SC_HTTPREQ_GET);
+  memcpy(buf + at, "A: b\r\n\r\n", 8);
+  ck_assert_int_eq(sc_httpreq_parse(buf, at + 8, &n), SC_HTTPREQ_TOO_LARGE);
+  n = sc_httpreq_refusal(out, sizeof(out), 404);
+  ck_assert_uint_eq(n, strlen(out));
+  ck_assert_str_eq(out, "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: 10\r\nConnection: close\r\n\r\n"
+                        "Not Found\n");
+  sc_httpreq_refusal(out, sizeof(out), 405);
+  ck_assert(strstr(out, "\r\nAllow: GET\r\n") != NULL);
+  ck_assert_uint_eq(sc_httpreq_refusal(out, 20, 400), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_GET, 0), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MORE, 0), 0);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MORE, 1), 431);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_METHOD, 0), 405);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_MALFORMED, 0), 400);
+  ck_assert_int_eq(sc_httpreq_status(SC_HTTPREQ_TOO_LARGE, 0), 431);
+}
+END_TEST
+
 START_TEST(test_sink_stdout) {
   struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
   int pfd[2], saved = dup(STDOUT_FILENO);
@@ -1481,6 +1519,7 @@ static Suite *streamio_suite(void) {
   tcase_add_test(tc, test_sink_http);
   tcase_add_test(tc, test_sink_http_refused);
   tcase_add_test(tc, test_httpreq);
+  tcase_add_test(tc, test_httpreq_target);
   tcase_add_test(tc, test_sink_stdout);
   tcase_add_test(tc, test_sink_refused);
   suite_add_tcase(s, tc);

@@ -26,10 +26,11 @@ sc_as_root() {
   fi
 }
 
-# Installs the packages that are not installed yet.
+# sc_install_deps [PACKAGE]...: installs those of SC_PACKAGES and PACKAGE...
+# that are not installed yet.
 sc_install_deps() {
   local missing=() p
-  for p in "${SC_PACKAGES[@]}"; do
+  for p in "${SC_PACKAGES[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
       missing+=("$p")
   done

@@ -27,6 +27,7 @@
 #include "sc_macro.h"
 #include "stratocast.h"
 #include "streamkey.h"
+#include "udp.h"
 
 enum opt_id {
   OPT_LISTEN,
@@ -44,6 +45,7 @@ enum opt_id {
   OPT_SINK,
   OPT_PUBLISHER,
   OPT_WINDOW,
+  OPT_METRICS_LISTEN,
   OPT_VALUES, /* the options above keep their value in a layer */
   OPT_CONFIG,
   OPT_HELP,
@@ -73,6 +75,7 @@ static const struct opt_def opt_defs[] = {
     {"sink", OPT_SINK, 1, 1},
     {"publisher", OPT_PUBLISHER, 1, 1},
     {"window", OPT_WINDOW, 1, 1},
+    {"metrics-listen", OPT_METRICS_LISTEN, 1, 1},
     {"config", OPT_CONFIG, 1, 0},
     {"help", OPT_HELP, 0, 0},
     {"version", OPT_VERSION, 0, 0},
@@ -283,6 +286,19 @@ static int check_stream_value(int id, const char *value, const char *origin,
   }
 }
 
+/* --metrics-listen: a numeric ADDR:PORT, as --listen (port 0: any). */
+static int check_metrics_listen(const char *value, const char *origin,
+                                char *err, size_t errlen) {
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  char why[256];
+  if (sc_udp_parse_listen(value, &ss, &sslen, why, sizeof(why)) != 0) {
+    seterr(err, errlen, "%s %s: %s", origin, value, why);
+    return -1;
+  }
+  return 0;
+}
+
 /* Records |value| for option |def| in |l|. |dup_is_error| is set for the
  * config file, where a repeated key is a mistake rather than an override. */
 static int layer_set(struct layer *l, const struct opt_def *def,
@@ -299,7 +315,9 @@ static int layer_set(struct layer *l, const struct opt_def *def,
            value);
     return -1;
   }
-  if (check_stream_value(def->id, value, origin, err, errlen) != 0) {
+  if (check_stream_value(def->id, value, origin, err, errlen) != 0 ||
+      (def->id == OPT_METRICS_LISTEN &&
+       check_metrics_listen(value, origin, err, errlen) != 0)) {
     return -1;
   }
   if (def->id == OPT_BOOTSTRAP || def->id == OPT_GROUP) {
@@ -590,6 +608,8 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
   value_take(&cfg->stats_socket, &file->single[OPT_STATS_SOCKET]);
   value_take(&cfg->api_socket, &cli->single[OPT_API_SOCKET]);
   value_take(&cfg->api_socket, &file->single[OPT_API_SOCKET]);
+  value_take(&cfg->metrics_listen, &cli->single[OPT_METRICS_LISTEN]);
+  value_take(&cfg->metrics_listen, &file->single[OPT_METRICS_LISTEN]);
   level = cli->single[OPT_LOG_LEVEL].value != NULL
               ? &cli->single[OPT_LOG_LEVEL]
               : &file->single[OPT_LOG_LEVEL];
@@ -724,6 +744,7 @@ void sc_config_free(sc_config *cfg) {
   value_free(&cfg->state_dir);
   value_free(&cfg->stats_socket);
   value_free(&cfg->api_socket);
+  value_free(&cfg->metrics_listen);
   list_free(&cfg->bootstrap);
   list_free(&cfg->groups);
   value_free(&cfg->publish);
@@ -752,6 +773,9 @@ void sc_config_usage(FILE *fp) {
         "(default " SC_CONFIG_DEFAULT_STATS_SOCKET ")\n"
         "  --api-socket PATH       Unix socket of the local application API\n"
         "                          (doc/api.md; default: none)\n"
+        "  --metrics-listen ADDR:PORT  serve Prometheus metrics over HTTP\n"
+        "                          at http://ADDR:PORT/metrics (default:\n"
+        "                          off); numeric, as --listen\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
         "  --config FILE           read 'key = value' lines (keys: the long\n"
         "                          options but config, help and version);\n"

@@ -56,6 +56,8 @@ typedef struct sc_config {
   sc_config_list bootstrap;   /* HOST:PORT */
   sc_config_list groups;      /* group specs, checked by the core */
   int log_level;              /* enum sc_log_level */
+  /* --metrics-listen ADDR:PORT; NULL: no Prometheus endpoint */
+  sc_config_value metrics_listen;
   /* Live streams. Unset values are NULL. */
   sc_config_value publish;    /* name of the stream to publish */
   sc_config_value source;     /* its input, a source spec (iospec.h); set

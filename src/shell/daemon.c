@@ -613,6 +613,18 @@ static void log_groups(sc_daemon *d) {
   }
 }
 
+/* Logs the endpoint with its real port (--metrics-listen may give 0). */
+static void log_metrics(sc_daemon *d) {
+  sc_addr a;
+  char addr[SC_ADDR_STRLEN];
+  if (sc_udp_addr_from_sockaddr(
+          (const struct sockaddr *)(const void *)&d->metrics.srv.local, &a) ==
+      0) {
+    sc_logger_log(d->log, SC_LOG_INFO, "metrics on http://%s/metrics",
+                  sc_addr_format(&a, addr));
+  }
+}
+
 static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
   char hex[SC_PEER_ID_HEXLEN], addr[SC_ADDR_STRLEN];
   if (created) {
@@ -626,6 +638,9 @@ static void log_start(sc_daemon *d, const sc_config *cfg, int created) {
                 sc_addr_format(&d->udp.local, addr), cfg->stats_socket.value);
   if (cfg->api_socket.value != NULL) {
     sc_logger_log(d->log, SC_LOG_INFO, "api socket %s", cfg->api_socket.value);
+  }
+  if (d->metrics.srv.fd >= 0) {
+    log_metrics(d);
   }
   log_groups(d);
 }
@@ -659,6 +674,7 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
   d->udp.fd = -1;
   d->stats.srv.fd = -1;
   d->api.srv.fd = -1;
+  d->metrics.srv.fd = -1;
   d->timer_at = UINT64_MAX;
   d->close_deadline = UINT64_MAX;
   d->started_at = sc_daemon_now();
@@ -672,6 +688,12 @@ int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
       sc_statsock_open(&d->stats, loop, cfg->stats_socket.value,
                        cfg->stats_socket.origin, stats_view, d, log, err,
                        errlen) != 0) {
+    rc = SC_EXIT_USAGE;
+  }
+  if (rc == SC_EXIT_OK && cfg->metrics_listen.value != NULL &&
+      sc_metricshttp_open(&d->metrics, loop, cfg->metrics_listen.value,
+                          cfg->metrics_listen.origin, stats_view, d, log, err,
+                          errlen) != 0) {
     rc = SC_EXIT_USAGE;
   }
   if (rc == SC_EXIT_OK) {
@@ -724,6 +746,7 @@ void sc_daemon_free(sc_daemon *d) {
     ev_signal_stop(d->loop, &d->sig_hup);
   }
   sc_statsock_close(&d->stats);
+  sc_metricshttp_close(&d->metrics);
   sc_apisock_close(&d->api);
   sc_dstream_stop(&d->streams);
   sc_node_del(d->node);

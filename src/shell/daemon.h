@@ -25,6 +25,7 @@
 #include "daemon_stream.h"
 #include "grouptab.h"
 #include "log.h"
+#include "metricshttp.h"
 #include "stats.h"
 #include "store.h"
 #include "stratocast.h"
@@ -74,6 +75,8 @@ typedef struct sc_daemon {
   sc_grouptab groups;   /* joined, by the core's index, with their specs */
   sc_apisock api;       /* --api-socket; srv.fd -1 without one */
   sc_dstream streams;   /* --publish and --play */
+  /* --metrics-listen; srv.fd -1 without one */
+  sc_metricshttp metrics;
 } sc_daemon;
 
 /* sc_daemon_now returns CLOCK_MONOTONIC in nanoseconds. */
@@ -87,7 +90,9 @@ uint64_t sc_daemon_now(void);
  * peers. It prints nothing on failure: it returns SC_EXIT_USAGE or
  * SC_EXIT_RUNTIME with one line in |err| of |errlen| bytes, having undone
  * everything. On success it returns SC_EXIT_OK and logs the start through
- * |log|, which must outlive |d|. sodium_init must have run. */
+ * |log|, which must outlive |d|. sodium_init must have run.
+ * The Prometheus endpoint (--metrics-listen) opens after the stats socket;
+ * a bad or busy address is a usage error. */
 int sc_daemon_init(sc_daemon *d, struct ev_loop *loop, const sc_config *cfg,
                    sc_logger *log, char *err, size_t errlen);
 
@@ -97,7 +102,7 @@ int sc_daemon_run(sc_daemon *d);
 
 /* sc_daemon_free sends what is still queued if the socket takes it, closes
  * the node, the history (writing what is pending), the stats socket
- * (removing its file) and the UDP socket. */
+ * (removing its file), the Prometheus endpoint and the UDP socket. */
 void sc_daemon_free(sc_daemon *d);
 
 #endif /* SC_SHELL_DAEMON_H */

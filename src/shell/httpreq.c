@@ -1,5 +1,5 @@
 /*
- * httpreq.c: checking an HTTP/1.x request head.
+ * httpreq.c: checking an HTTP/1.x request head, and refusing one.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -7,6 +7,7 @@
 
 #include "httpreq.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* RFC 9110 §5.6.2 tchar. */
@@ -66,6 +67,7 @@ static int field_line_ok(const char *p, const char *end) {
 int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len) {
   const char *p = buf, *end = buf + len, *nl;
   int result = SC_HTTPREQ_MORE, first = 1;
+  size_t fields = 0;
   while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
     const char *line_end = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
     if (first) {
@@ -79,6 +81,8 @@ int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len) {
       return result;
     } else if (!field_line_ok(p, line_end)) {
       return SC_HTTPREQ_MALFORMED;
+    } else if (++fields > SC_HTTPREQ_MAX_FIELDS) {
+      return SC_HTTPREQ_TOO_LARGE;
     }
     p = nl + 1;
   }
@@ -87,4 +91,58 @@ int sc_httpreq_parse(const char *buf, size_t len, size_t *head_len) {
     return SC_HTTPREQ_MALFORMED;
   }
   return SC_HTTPREQ_MORE;
+}
+
+int sc_httpreq_status(int result, int full) {
+  switch (result) {
+  case SC_HTTPREQ_GET:
+    return 0;
+  case SC_HTTPREQ_METHOD:
+    return 405;
+  case SC_HTTPREQ_MALFORMED:
+    return 400;
+  case SC_HTTPREQ_TOO_LARGE:
+    return 431;
+  default:
+    return full ? 431 : 0;
+  }
+}
+
+void sc_httpreq_target(const char *head, size_t head_len, const char **target,
+                       size_t *len) {
+  /* The request line was checked: METHOD SP TARGET SP VERSION, so both
+   * spaces are there. */
+  const char *end = head + head_len;
+  const char *t = (const char *)memchr(head, ' ', head_len) + 1;
+  *target = t;
+  *len = (size_t)((const char *)memchr(t, ' ', (size_t)(end - t)) - t);
+}
+
+static const char *reason(int status) {
+  switch (status) {
+  case 400:
+    return "Bad Request";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 408:
+    return "Request Timeout";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 503:
+    return "Service Unavailable";
+  default:
+    return "Internal Server Error";
+  }
+}
+
+size_t sc_httpreq_refusal(char *buf, size_t buflen, int status) {
+  const char *text = reason(status);
+  int n = snprintf(buf, buflen,
+                   "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                   "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s\n",
+                   status, text, strlen(text) + 1,
+                   status == 405 ? "Allow: GET\r\n" : "", text);
+  return n > 0 && (size_t)n < buflen ? (size_t)n : 0;
 }

@@ -23,6 +23,7 @@
 #include "iospec.h"
 #include "mpegts.h"
 #include "sc_macro.h"
+#include "tcpsrv.h"
 
 _Static_assert(EAGAIN == EWOULDBLOCK, "EAGAIN and EWOULDBLOCK differ");
 
@@ -169,10 +170,7 @@ struct sc_sink {
   size_t dgram_len;
   uint8_t dgram[SC_SINK_DATAGRAM];
   /* HTTP */
-  int lfd;
-  unsigned port;
-  ev_io accept_w;
-  ev_timer accept_retry;
+  sc_tcpsrv srv;
   struct client *clients;
 };
 
@@ -407,35 +405,17 @@ static int client_flush(struct client *c) {
   return 0;
 }
 
-static const char *status_text(int status) {
-  switch (status) {
-  case 400:
-    return "Bad Request";
-  case 405:
-    return "Method Not Allowed";
-  case 408:
-    return "Request Timeout";
-  default:
-    return "Request Header Fields Too Large";
-  }
-}
-
 /* Answers an error |status| and starts closing. */
 static void client_refuse(struct client *c, int status) {
   sc_sink *k = c->k;
   char head[256];
-  const char *text = status_text(status);
-  int n = snprintf(head, sizeof(head),
-                   "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-                   "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s\n",
-                   status, text, strlen(text) + 1,
-                   status == 405 ? "Allow: GET\r\n" : "", text);
+  size_t n = sc_httpreq_refusal(head, sizeof(head), status);
   k->st.requests_refused++;
   c->state = CLIENT_CLOSING;
   ev_timer_stop(k->loop, &c->timer);
   ev_timer_set(&c->timer, SC_SINK_LINGER, 0.);
   ev_timer_start(k->loop, &c->timer);
-  if (outq_push(&c->out, (const uint8_t *)head, (size_t)n, sizeof(head)) == 0) {
+  if (outq_push(&c->out, (const uint8_t *)head, n, sizeof(head)) == 0) {
     (void)client_flush(c);
   } else {
     client_close(c);
@@ -463,21 +443,12 @@ static void client_accept_get(struct client *c) {
 /* Acts on the request bytes read so far; may close |c|. */
 static void client_request(struct client *c) {
   size_t head_len;
-  switch (sc_httpreq_parse(c->req, c->reqlen, &head_len)) {
-  case SC_HTTPREQ_GET:
+  int rc = sc_httpreq_parse(c->req, c->reqlen, &head_len);
+  int status = sc_httpreq_status(rc, c->reqlen == sizeof(c->req));
+  if (status != 0) {
+    client_refuse(c, status);
+  } else if (rc == SC_HTTPREQ_GET) {
     client_accept_get(c);
-    return;
-  case SC_HTTPREQ_METHOD:
-    client_refuse(c, 405);
-    return;
-  case SC_HTTPREQ_MALFORMED:
-    client_refuse(c, 400);
-    return;
-  default:
-    if (c->reqlen == sizeof(c->req)) {
-      client_refuse(c, 431);
-    }
-    return;
   }
 }
 
@@ -558,35 +529,8 @@ static void client_new(sc_sink *k, int fd) {
   k->clients = c;
 }
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_sink *k = sc_struct_of(w, sc_sink, accept_w);
-  (void)revents;
-  for (;;) {
-    int fd = accept4(k->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-      client_new(k, fd);
-      continue;
-    }
-    if (e == EAGAIN) {
-      return;
-    }
-    if (e == EINTR || e == ECONNABORTED || e == EPROTO) {
-      continue;
-    }
-    /* Out of descriptors or memory: pause instead of spinning on a
-     * listener that stays readable. */
-    ev_io_stop(loop, &k->accept_w);
-    ev_timer_set(&k->accept_retry, SC_SINK_ACCEPT_RETRY, 0.);
-    ev_timer_start(loop, &k->accept_retry);
-    return;
-  }
-}
-
-static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc_sink *k = sc_struct_of(w, sc_sink, accept_retry);
-  (void)revents;
-  ev_io_start(loop, &k->accept_w);
+static void on_accept(sc_tcpsrv *srv, int fd) {
+  client_new(sc_struct_of(srv, sc_sink, srv), fd);
 }
 
 static void http_write(sc_sink *k, const uint8_t *d, size_t n, int clean) {
@@ -609,47 +553,10 @@ static void http_write(sc_sink *k, const uint8_t *d, size_t n, int clean) {
   }
 }
 
-static unsigned sockaddr_port(const struct sockaddr_storage *ss) {
-  if (ss->ss_family == AF_INET) {
-    return ntohs(((const struct sockaddr_in *)(const void *)ss)->sin_port);
-  }
-  return ntohs(((const struct sockaddr_in6 *)(const void *)ss)->sin6_port);
-}
-
 static int open_http(sc_sink *k, const sc_iospec *io, char *err,
                      size_t errlen) {
-  struct sockaddr_storage bound;
-  socklen_t blen = sizeof(bound);
-  int e, one = 1, off = 0;
-  k->lfd =
-      socket(io->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (k->lfd < 0) {
-    e = errno;
-    snprintf(err, errlen, "cannot create TCP socket: %s", strerror(e));
-    return -1;
-  }
-  (void)setsockopt(k->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (io->addr.ss_family == AF_INET6 &&
-      IN6_IS_ADDR_UNSPECIFIED(
-          &((const struct sockaddr_in6 *)(const void *)&io->addr)->sin6_addr)) {
-    /* [::] serves IPv4 clients too, as --listen does. */
-    (void)setsockopt(k->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
-  }
-  if (bind(k->lfd, (const struct sockaddr *)(const void *)&io->addr,
-           io->addrlen) != 0 ||
-      listen(k->lfd, 64) != 0) {
-    e = errno;
-    snprintf(err, errlen, "cannot listen: %s", strerror(e));
-    return -1;
-  }
-  memset(&bound, 0, sizeof(bound));
-  if (getsockname(k->lfd, (struct sockaddr *)(void *)&bound, &blen) == 0) {
-    k->port = sockaddr_port(&bound);
-  }
-  ev_io_init(&k->accept_w, accept_cb, k->lfd, EV_READ);
-  ev_timer_init(&k->accept_retry, accept_retry_cb, SC_SINK_ACCEPT_RETRY, 0.);
-  ev_io_start(k->loop, &k->accept_w);
-  return 0;
+  return sc_tcpsrv_open(&k->srv, k->loop, &io->addr, io->addrlen, on_accept,
+                        err, errlen);
 }
 
 /* ---- the sink ----------------------------------------------------------- */
@@ -671,7 +578,7 @@ int sc_sink_open(sc_sink **ps, struct ev_loop *loop, const char *spec,
   k->loop = loop;
   k->kind = io.kind;
   k->max_backlog = max_backlog > 0 ? max_backlog : SC_SINK_DEFAULT_BACKLOG;
-  k->lfd = -1;
+  k->srv.fd = -1;
   k->stdio.fd = -1;
   k->stdio.saved_flags = -1;
   outq_init(&k->out, -1, 0);
@@ -722,11 +629,7 @@ void sc_sink_close(sc_sink *k) {
     next = c->next;
     client_close(c);
   }
-  if (k->lfd >= 0) {
-    ev_io_stop(k->loop, &k->accept_w);
-    ev_timer_stop(k->loop, &k->accept_retry);
-    close(k->lfd);
-  }
+  sc_tcpsrv_close(&k->srv);
   ev_io_stop(k->loop, &k->out_wr);
   if (k->kind == SC_IOSPEC_STDIO) {
     if (!k->blocking && !k->broken) {
@@ -743,4 +646,6 @@ void sc_sink_close(sc_sink *k) {
 
 void sc_sink_get_stats(const sc_sink *k, sc_sink_stats *out) { *out = k->st; }
 
-unsigned sc_sink_local_port(const sc_sink *k) { return k->port; }
+unsigned sc_sink_local_port(const sc_sink *k) {
+  return k->kind == SC_IOSPEC_HTTP ? k->srv.port : 0;
+}

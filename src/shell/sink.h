@@ -27,7 +27,6 @@
 #define SC_SINK_MAX_REQUEST 8192           /* bytes of an HTTP request head */
 #define SC_SINK_REQUEST_TIMEOUT 10.0       /* seconds to send the head */
 #define SC_SINK_LINGER 2.0                 /* seconds to drain before close */
-#define SC_SINK_ACCEPT_RETRY 1.0           /* seconds, after EMFILE and co. */
 
 typedef struct sc_sink sc_sink;
 

@@ -220,13 +220,18 @@ int sc_stats_metrics_stream(const sc_stats_view *v, sc_textbuf *out) {
                           stream_label(&l.items[i], label), l.items[i].top);
     }
   }
-  sc_stats_metric_head(out, "stratocast_stream_latency_microseconds", "gauge",
+  /* In seconds, the base unit promtool asks for, with microsecond
+   * precision. */
+  sc_stats_metric_head(out, "stratocast_stream_latency_seconds", "gauge",
                        "Smoothed delay from the publisher's timestamp to "
                        "arrival (meaningful when the clocks agree).");
   for (i = 0; i < l.n; i++) {
-    sc_stats_metric_u64(out, "stratocast_stream_latency_microseconds", "stream",
-                        stream_label(&l.items[i], label),
-                        l.items[i].latency_us);
+    sc_textbuf_printf(out,
+                      "stratocast_stream_latency_seconds{stream=\"%s\"} "
+                      "%llu.%06llu\n",
+                      stream_label(&l.items[i], label),
+                      (unsigned long long)(l.items[i].latency_us / 1000000),
+                      (unsigned long long)(l.items[i].latency_us % 1000000));
   }
   sc_stats_metric_head(out, "stratocast_stream_pushers", "gauge",
                        "Neighbours pushing classes of the stream here.");

@@ -88,9 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size -= 2;
   chunk_all(data, size, max_payload, piece);
   rc = sc_httpreq_parse((const char *)data, size, &head_len);
-  check(rc >= SC_HTTPREQ_MORE && rc <= SC_HTTPREQ_MALFORMED);
+  check(rc >= SC_HTTPREQ_MORE && rc <= SC_HTTPREQ_TOO_LARGE);
   if (rc == SC_HTTPREQ_GET || rc == SC_HTTPREQ_METHOD) {
+    const char *target;
+    size_t target_len;
     check(head_len >= 4 && head_len <= size);
+    sc_httpreq_target((const char *)data, head_len, &target, &target_len);
+    check(target > (const char *)data && target_len > 0 &&
+          target + target_len < (const char *)data + head_len);
   }
   return 0;
 }
