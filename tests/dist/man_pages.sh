@@ -19,8 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 # render PAGE: the page as plain text in $tmp/out. Fails, with the
 # warnings in $tmp/err, when man or troff says anything at all on stderr.
 # troff's "w" is every warning; its "all" leaves out undefined macros.
+# man-db's seccomp sandbox is off: some containers refuse to load it.
 render() {
-  MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings=w -E UTF-8 -l "$1" \
+  MAN_DISABLE_SECCOMP=1 MANWIDTH=80 LC_ALL=C.UTF-8 \
+    man --warnings=w -E UTF-8 -l "$1" \
     >"$tmp/out" 2>"$tmp/err" || return 1
   [ ! -s "$tmp/err" ]
 }
