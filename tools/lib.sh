@@ -4,10 +4,15 @@
 
 sc_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Debian packages the build, the tests and the fuzzers need.
+# Debian packages the build, the tests and the fuzzers need. man-db and
+# groff-base render the man pages (tests/dist/man_pages.sh); systemd gives
+# systemd-analyze and systemd-sysusers (tests/dist/systemd_units.sh).
+# Installing systemd in a container only adds files: it does not become
+# the init, and the tests only read unit files with it.
 SC_PACKAGES=(build-essential autoconf automake autoconf-archive libtool
   pkg-config libev-dev libsodium-dev libsqlite3-dev check clang
-  libclang-rt-dev jq perl iproute2 ffmpeg curl nftables)
+  libclang-rt-dev jq perl iproute2 ffmpeg curl nftables man-db groff-base
+  systemd)
 
 sc_say() { printf '\n==> %s\n' "$*"; }
 
