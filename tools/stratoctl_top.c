@@ -35,7 +35,7 @@
 #define TOP_TIMEOUT_MS 15000
 #define TOP_SESSIONS_MAX 12 /* rows of the sessions table */
 #define TOP_NEIGHBORS_MAX 8 /* rows per group */
-#define TOP_PATH_MAX_SHOWN 50
+#define TOP_PATH_MAX_SHOWN 40
 #define TOP_CELL 32 /* a formatted value */
 
 /* The tables' rows and column heads. */
