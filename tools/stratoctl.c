@@ -3,6 +3,7 @@
  *
  *   stratoctl [-s PATH] show info|sessions|groups|neighbors|streams|history
  *   stratoctl [-s PATH] metrics|help
+ *   stratoctl [-s PATH] top [-s PATH] [-n COUNT] [-d SECONDS]
  *   stratoctl [-a PATH] post GROUP TEXT...
  *   stratoctl [-a PATH] listen [-n COUNT] [-t SECONDS] [--json] GROUP
  *   stratoctl [-a PATH] route GROUP ADDRESS|up|down TEXT...
@@ -12,7 +13,8 @@
  *             unwant FIRST COUNT | strategy lowest_first|rarest_first
  *
  * The first two send one command to the stats socket (the words joined with
- * single spaces) and print the answer. post and listen use the API socket
+ * single spaces) and print the answer; top (stratoctl_top.c) redraws a
+ * view of the node every second. post and listen use the API socket
  * (doc/api.md): post sends TEXT (the words joined with spaces) as a post to
  * GROUP; listen subscribes to GROUP and prints each post (and routed
  * message) as one line as it arrives; route, receive-mode and replicate
@@ -36,6 +38,7 @@
 #include <unistd.h>
 
 #include "minijson.h"
+#include "stratoctl.h"
 
 #define DEFAULT_SOCKET "/run/stratocast/stats.sock"
 #define SOCKET_ENV "STRATOCAST_STATS_SOCKET"
@@ -62,6 +65,11 @@ static void usage(FILE *fp) {
         "                  sessions, failures, RTT and score\n"
         "  metrics         Prometheus text exposition format\n"
         "  help            the commands the daemon knows\n"
+        "  top [-s PATH] [-n COUNT] [-d SECONDS]\n"
+        "                  a live view of the node in 80 columns: sessions,\n"
+        "                  neighbours, streams, rates; a new frame every\n"
+        "                  SECONDS (default 1), COUNT frames (default: until\n"
+        "                  interrupted)\n"
         "\n"
         "Commands (API socket, doc/api.md):\n"
         "  post GROUP TEXT...  post TEXT to GROUP (the spec it was joined\n"
@@ -101,7 +109,7 @@ static void usage(FILE *fp) {
 }
 
 /* Prints "stratoctl: |what| |arg| (see --help)"; |arg| may be NULL. */
-static int usage_error(const char *what, const char *arg) {
+int ctl_usage_error(const char *what, const char *arg) {
   fprintf(stderr, "stratoctl: %s%s%s (see --help)\n", what,
           arg != NULL ? " " : "", arg != NULL ? arg : "");
   return 2;
@@ -128,7 +136,7 @@ static size_t join_words(char *line, int argc, char **argv, int first) {
   return len;
 }
 
-static int connect_socket(const char *path) {
+int ctl_connect(const char *path) {
   struct sockaddr_un sun;
   int fd, e;
   memset(&sun, 0, sizeof(sun));
@@ -156,7 +164,7 @@ static int connect_socket(const char *path) {
   return fd;
 }
 
-static int send_all(int fd, const char *buf, size_t len) {
+int ctl_send_all(int fd, const char *buf, size_t len) {
   while (len > 0) {
     ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
     if (n < 0) {
@@ -353,7 +361,7 @@ static int data_field(int argc, char **argv, int first, char **rest) {
   for (k = first; k < argc; k++) {
     size_t w = strlen(argv[k]);
     if (len + w + 1 > sizeof(text)) {
-      return usage_error("the text is too long", NULL);
+      return ctl_usage_error("the text is too long", NULL);
     }
     if (k > first) {
       text[len++] = ' ';
@@ -381,8 +389,8 @@ static int data_field(int argc, char **argv, int first, char **rest) {
 static int api_once(const char *path, const char *op, const char *group,
                     const char *rest, char *out, size_t cap) {
   char *req = make_request(op, group, rest);
-  int fd = req != NULL ? connect_socket(path) : -1, rc = 1;
-  if (fd >= 0 && send_all(fd, req, strlen(req)) == 0) {
+  int fd = req != NULL ? ctl_connect(path) : -1, rc = 1;
+  if (fd >= 0 && ctl_send_all(fd, req, strlen(req)) == 0) {
     reader r;
     char *line;
     long n;
@@ -410,7 +418,7 @@ static int cmd_post(const char *path, int argc, char **argv, int i) {
   char *rest;
   int rc;
   if (argc - i < 2) {
-    return usage_error("post needs a GROUP and a TEXT", NULL);
+    return ctl_usage_error("post needs a GROUP and a TEXT", NULL);
   }
   if ((rc = data_field(argc, argv, i + 1, &rest)) != 0) {
     return rc;
@@ -426,15 +434,16 @@ static int cmd_route(const char *path, int argc, char **argv, int i) {
   size_t cap;
   int rc, neighbor;
   if (argc - i < 3) {
-    return usage_error("route needs a GROUP, an ADDRESS (or up, down) and a "
-                       "TEXT",
-                       NULL);
+    return ctl_usage_error(
+        "route needs a GROUP, an ADDRESS (or up, down) and a "
+        "TEXT",
+        NULL);
   }
   neighbor = strcmp(argv[i + 1], "up") == 0 || strcmp(argv[i + 1], "down") == 0;
   if (!neighbor && (strlen(argv[i + 1]) != 64 ||
                     strspn(argv[i + 1], "0123456789abcdefABCDEF") != 64)) {
-    return usage_error("route: ADDRESS is 64 hex digits, or up or down",
-                       argv[i + 1]);
+    return ctl_usage_error("route: ADDRESS is 64 hex digits, or up or down",
+                           argv[i + 1]);
   }
   if ((rc = data_field(argc, argv, i + 2, &data)) != 0) {
     return rc;
@@ -459,7 +468,8 @@ static int cmd_receive_mode(const char *path, int argc, char **argv, int i) {
   char rest[64];
   if (argc - i != 2 ||
       (strcmp(argv[i + 1], "exact") != 0 && strcmp(argv[i + 1], "nearest"))) {
-    return usage_error("receive-mode needs a GROUP and exact or nearest", NULL);
+    return ctl_usage_error("receive-mode needs a GROUP and exact or nearest",
+                           NULL);
   }
   snprintf(rest, sizeof(rest), ",\"mode\":\"%s\"", argv[i + 1]);
   return api_once(path, "receive_mode", argv[i], rest, NULL, 0);
@@ -546,25 +556,25 @@ static int parse_listen(listen_opts *o, int argc, char **argv, int *i) {
       continue;
     }
     if ((strcmp(a, "-n") != 0 && strcmp(a, "-t") != 0) || *i + 1 >= argc) {
-      return usage_error("listen: unknown option or missing value", a);
+      return ctl_usage_error("listen: unknown option or missing value", a);
     }
     (*i)++;
     errno = 0;
     if (a[1] == 'n') {
       o->count = strtol(argv[*i], &end, 10);
       if (errno != 0 || *end != '\0' || o->count < 1) {
-        return usage_error("listen: -n takes a count from 1", argv[*i]);
+        return ctl_usage_error("listen: -n takes a count from 1", argv[*i]);
       }
     } else {
       double sec = strtod(argv[*i], &end);
       if (errno != 0 || *end != '\0' || !(sec > 0 && sec < 1e9)) {
-        return usage_error("listen: -t takes seconds above 0", argv[*i]);
+        return ctl_usage_error("listen: -t takes seconds above 0", argv[*i]);
       }
       o->limit = (long long)(sec * 1000.0);
     }
   }
   if (*i + 1 != argc) {
-    return usage_error("listen takes one GROUP", NULL);
+    return ctl_usage_error("listen takes one GROUP", NULL);
   }
   return 0;
 }
@@ -581,8 +591,8 @@ static int cmd_listen(const char *path, int argc, char **argv, int i) {
   }
   req = make_request("subscribe", argv[i],
                      ",\"events\":[\"post\",\"routed\",\"object\"]");
-  fd = req != NULL ? connect_socket(path) : -1;
-  rc = fd >= 0 ? send_all(fd, req, strlen(req)) : -1;
+  fd = req != NULL ? ctl_connect(path) : -1;
+  rc = fd >= 0 ? ctl_send_all(fd, req, strlen(req)) : -1;
   free(req);
   if (rc != 0) {
     if (fd >= 0) {
@@ -655,7 +665,7 @@ static int cmd_replicate(const char *path, int argc, char **argv, int i) {
   size_t k;
   int rc;
   if (argc - i < 3) {
-    return usage_error("replicate needs a GROUP and a subcommand", NULL);
+    return ctl_usage_error("replicate needs a GROUP and a subcommand", NULL);
   }
   for (k = 0; k < sizeof(subs) / sizeof(subs[0]); k++) {
     if (strcmp(argv[i + 1], subs[k].word) == 0) {
@@ -663,22 +673,23 @@ static int cmd_replicate(const char *path, int argc, char **argv, int i) {
     }
   }
   if (k == sizeof(subs) / sizeof(subs[0])) {
-    return usage_error("replicate: unknown subcommand", argv[i + 1]);
+    return ctl_usage_error("replicate: unknown subcommand", argv[i + 1]);
   }
   if (subs[k].args < 0 ? argc - i < 4 : argc - i != 2 + subs[k].args) {
-    return usage_error("replicate: wrong number of words after", argv[i + 1]);
+    return ctl_usage_error("replicate: wrong number of words after",
+                           argv[i + 1]);
   }
   if (strcmp(subs[k].op, "strategy") == 0) {
     if (strcmp(argv[i + 2], "lowest_first") != 0 &&
         strcmp(argv[i + 2], "rarest_first") != 0) {
-      return usage_error("replicate strategy: lowest_first or rarest_first",
-                         argv[i + 2]);
+      return ctl_usage_error("replicate strategy: lowest_first or rarest_first",
+                             argv[i + 2]);
     }
     snprintf(rest, sizeof(rest), ",\"strategy\":\"%s\"", argv[i + 2]);
   } else if (!is_index(argv[i + 2]) ||
              (subs[k].args == 2 && !is_index(argv[i + 3]))) {
-    return usage_error("replicate: an index or count is a whole number",
-                       argv[i + 2]);
+    return ctl_usage_error("replicate: an index or count is a whole number",
+                           argv[i + 2]);
   } else if (subs[k].args == 2) {
     snprintf(rest, sizeof(rest), ",\"first\":%s,\"count\":%s%s", argv[i + 2],
              argv[i + 3], argv[i + 1][0] == 'u' ? ",\"want\":false" : "");
@@ -748,24 +759,27 @@ int main(int argc, char **argv) {
     }
     if (strcmp(a, "-s") == 0 || strcmp(a, "--socket") == 0) {
       if (++i >= argc) {
-        return usage_error("missing path after", a);
+        return ctl_usage_error("missing path after", a);
       }
       path = argv[i];
     } else if (strncmp(a, "--socket=", 9) == 0) {
       path = a + 9;
     } else if (strcmp(a, "-a") == 0 || strcmp(a, "--api-socket") == 0) {
       if (++i >= argc) {
-        return usage_error("missing path after", a);
+        return ctl_usage_error("missing path after", a);
       }
       api = argv[i];
     } else if (strncmp(a, "--api-socket=", 13) == 0) {
       api = a + 13;
     } else {
-      return usage_error("unknown option", a);
+      return ctl_usage_error("unknown option", a);
     }
   }
   if (i >= argc) {
-    return usage_error("no command given", NULL);
+    return ctl_usage_error("no command given", NULL);
+  }
+  if (strcmp(argv[i], "top") == 0) {
+    return ctl_top(path, argc, argv, i + 1);
   }
   if (strcmp(argv[i], "post") == 0) {
     return cmd_post(api, argc, argv, i + 1);
@@ -783,11 +797,11 @@ int main(int argc, char **argv) {
     return cmd_replicate(api, argc, argv, i + 1);
   }
   len = join_words(line, argc, argv, i);
-  fd = connect_socket(path);
+  fd = ctl_connect(path);
   if (fd < 0) {
     return 1;
   }
-  if (send_all(fd, line, len) != 0) {
+  if (ctl_send_all(fd, line, len) != 0) {
     close(fd);
     return 1;
   }
