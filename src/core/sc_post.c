@@ -243,43 +243,49 @@ static int link_is_live(sc_node *node, uint32_t sid, uint64_t now) {
   return s != NULL && sc_session_is_responsive(s, now);
 }
 
+/* Sends the body |w| (written when |rv| is 0) as a message of |kind| on
+ * session |sid| and counts its bytes: POST as data, IHAVE and IWANT as
+ * control. Returns 1 when it was queued. */
+static int send_body(sc_node *node, sc_mgroup *g, uint32_t sid, uint64_t kind,
+                     int rv, const sc_wr *w, uint64_t now) {
+  sc_session *s = sc_node_session(node, sid);
+  if (rv != 0 || s == NULL || !sc_session_is_usable(s) ||
+      sc_session_send_msg(s, kind, w->buf, w->len, now) != 0) {
+    return 0;
+  }
+  if (kind == SC_MSG_POST) {
+    g->st.post_data_bytes_sent += w->len;
+  } else {
+    g->st.post_control_bytes_sent += w->len;
+  }
+  return 1;
+}
+
 static void send_post(sc_node *node, sc_mgroup *g, uint32_t sid,
                       const sc_post_id *id, const sc_ring_addr *lo,
                       const sc_ring_addr *hi, const uint8_t *data, size_t len,
                       uint64_t now) {
-  sc_session *s = sc_node_session(node, sid);
   uint8_t body[SC_MSG_MAX];
   sc_post_msg m;
   sc_wr w;
-  if (s == NULL || !sc_session_is_usable(s)) {
-    return;
-  }
   m.id = *id;
   m.lo = *lo;
   m.hi = *hi;
   m.payload = data;
   m.len = len;
   sc_wr_init(&w, body, sizeof(body));
-  if (sc_post_write(&w, &m) == 0 &&
-      sc_session_send_msg(s, SC_MSG_POST, body, w.len, now) == 0) {
+  if (send_body(node, g, sid, SC_MSG_POST, sc_post_write(&w, &m), &w, now)) {
     g->st.posts_forwarded++;
-    g->st.post_data_bytes_sent += w.len;
   }
 }
 
-static void send_id(sc_node *node, sc_mgroup *g, uint32_t sid, uint64_t kind,
-                    const sc_post_id *id, uint64_t now) {
-  sc_session *s = sc_node_session(node, sid);
+static void send_iwant(sc_node *node, sc_mgroup *g, uint32_t sid,
+                       const sc_post_id *id, uint64_t now) {
   uint8_t body[128];
   sc_wr w;
-  if (s == NULL || !sc_session_is_usable(s)) {
-    return;
-  }
   sc_wr_init(&w, body, sizeof(body));
-  if (sc_post_id_write(&w, id) == 0 &&
-      sc_session_send_msg(s, kind, body, w.len, now) == 0) {
-    g->st.post_control_bytes_sent += w.len;
-  }
+  (void)send_body(node, g, sid, SC_MSG_IWANT, sc_post_id_write(&w, id), &w,
+                  now);
 }
 
 /* Hands the post on to the member links of |g| in (lo, hi) clockwise, the
@@ -371,7 +377,6 @@ static void ring_links(sc_node *node, const sc_mgroup *g, uint64_t now,
 static void tell(sc_node *node, sc_mgroup *g, uint32_t to, uint64_t until,
                  uint64_t now) {
   const sc_pgroup *pg = g->post;
-  sc_session *s = sc_node_session(node, to);
   uint8_t body[SC_MSG_MAX];
   sc_ihave_msg m;
   size_t i;
@@ -384,10 +389,8 @@ static void tell(sc_node *node, sc_mgroup *g, uint32_t to, uint64_t until,
     if (m.n > 0 &&
         (m.n == SC_IHAVE_MAX || i + 1 == pg->nq || pg->q[i + 1].due > until)) {
       sc_wr_init(&w, body, sizeof(body));
-      if (sc_ihave_write(&w, &m) == 0 &&
-          sc_session_send_msg(s, SC_MSG_IHAVE, body, w.len, now) == 0) {
-        g->st.post_control_bytes_sent += w.len;
-      }
+      (void)send_body(node, g, to, SC_MSG_IHAVE, sc_ihave_write(&w, &m), &w,
+                      now);
       m.n = 0;
     }
   }
@@ -520,7 +523,7 @@ static void on_ihave(sc_node *node, sc_session *s, const uint8_t *body,
       g->st.posts_dropped++;
       continue;
     }
-    send_id(node, g, s->local_sid, SC_MSG_IWANT, id, now);
+    send_iwant(node, g, s->local_sid, id, now);
     g->st.post_repairs_asked++;
   }
 }

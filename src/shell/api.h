@@ -6,8 +6,7 @@
  * A request is one strict JSON object (minijson.h) naming an "op", with an
  * optional "id" echoed in the response. Each op is a row of a table: its
  * name, the fields it takes, and its handler, which checks the fields,
- * calls the core and writes the response. An op documented but not built
- * yet has no handler and answers "unsupported". Events (a post, a routed
+ * calls the core and writes the response. Events (a post, a routed
  * message, an object) are formatted here for the subscribers of their
  * group.
  */
