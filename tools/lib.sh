@@ -12,7 +12,7 @@ sc_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SC_PACKAGES=(build-essential autoconf automake autoconf-archive libtool
   pkg-config libev-dev libsodium-dev libsqlite3-dev check clang
   libclang-rt-dev jq perl iproute2 ffmpeg curl nftables man-db groff-base
-  systemd)
+  systemd socat)
 
 sc_say() { printf '\n==> %s\n' "$*"; }
 

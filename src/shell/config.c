@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "iospec.h"
@@ -37,6 +38,7 @@ enum opt_id {
   OPT_BOOTSTRAP,
   OPT_GROUP,
   OPT_LOG_LEVEL,
+  OPT_LOG_TO,
   OPT_PUBLISH,
   OPT_SOURCE,
   OPT_STREAM_KEY,
@@ -67,6 +69,7 @@ static const struct opt_def opt_defs[] = {
     {"bootstrap", OPT_BOOTSTRAP, 1, 1},
     {"group", OPT_GROUP, 1, 1},
     {"log-level", OPT_LOG_LEVEL, 1, 1},
+    {"log-to", OPT_LOG_TO, 1, 1},
     {"publish", OPT_PUBLISH, 1, 1},
     {"source", OPT_SOURCE, 1, 1},
     {"stream-key", OPT_STREAM_KEY, 1, 1},
@@ -299,6 +302,21 @@ static int check_metrics_listen(const char *value, const char *origin,
   return 0;
 }
 
+/* --log-to: stderr, syslog or syslog:PATH with an absolute PATH. */
+static int check_log_to(const char *value, const char *origin, char *err,
+                        size_t errlen) {
+  if (strcmp(value, "stderr") == 0 || strcmp(value, "syslog") == 0 ||
+      (strncmp(value, "syslog:", 7) == 0 && value[7] == '/' &&
+       strlen(value + 7) < sizeof(((struct sockaddr_un *)0)->sun_path))) {
+    return 0;
+  }
+  seterr(err, errlen,
+         "%s %s: use stderr, syslog or syslog:PATH (an absolute path of at "
+         "most 107 bytes)",
+         origin, value);
+  return -1;
+}
+
 /* Records |value| for option |def| in |l|. |dup_is_error| is set for the
  * config file, where a repeated key is a mistake rather than an override. */
 static int layer_set(struct layer *l, const struct opt_def *def,
@@ -313,6 +331,9 @@ static int layer_set(struct layer *l, const struct opt_def *def,
     seterr(err, errlen,
            "%s %s: unknown log level (use error, warn, info or debug)", origin,
            value);
+    return -1;
+  }
+  if (def->id == OPT_LOG_TO && check_log_to(value, origin, err, errlen) != 0) {
     return -1;
   }
   if (check_stream_value(def->id, value, origin, err, errlen) != 0 ||
@@ -608,6 +629,8 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
   value_take(&cfg->stats_socket, &file->single[OPT_STATS_SOCKET]);
   value_take(&cfg->api_socket, &cli->single[OPT_API_SOCKET]);
   value_take(&cfg->api_socket, &file->single[OPT_API_SOCKET]);
+  value_take(&cfg->log_to, &cli->single[OPT_LOG_TO]);
+  value_take(&cfg->log_to, &file->single[OPT_LOG_TO]);
   value_take(&cfg->metrics_listen, &cli->single[OPT_METRICS_LISTEN]);
   value_take(&cfg->metrics_listen, &file->single[OPT_METRICS_LISTEN]);
   level = cli->single[OPT_LOG_LEVEL].value != NULL
@@ -700,7 +723,15 @@ static int same_list(const sc_config_list *a, const sc_config_list *b) {
   return 1;
 }
 
-int sc_config_changes(const sc_config *a, const sc_config *b, int but_log_level,
+const char *sc_config_syslog_path(const sc_config *cfg) {
+  const char *v = cfg->log_to.value;
+  if (v == NULL || strcmp(v, "stderr") == 0) {
+    return NULL;
+  }
+  return strcmp(v, "syslog") == 0 ? SC_LOG_SYSLOG_DEFAULT : v + 7;
+}
+
+int sc_config_changes(const sc_config *a, const sc_config *b, int but_logging,
                       char *out, size_t cap) {
   const struct {
     const char *key;
@@ -714,7 +745,9 @@ int sc_config_changes(const sc_config *a, const sc_config *b, int but_log_level,
        same_str(a->metrics_listen.value, b->metrics_listen.value)},
       {"bootstrap", same_list(&a->bootstrap, &b->bootstrap)},
       {"group", same_list(&a->groups, &b->groups)},
-      {"log-level", but_log_level || a->log_level == b->log_level},
+      {"log-level", but_logging || a->log_level == b->log_level},
+      {"log-to", but_logging || same_str(sc_config_syslog_path(a),
+                                         sc_config_syslog_path(b))},
       {"publish", same_str(a->publish.value, b->publish.value)},
       {"source", same_str(a->source.value, b->source.value)},
       {"stream-key", same_str(a->stream_key.value, b->stream_key.value)},
@@ -747,6 +780,7 @@ void sc_config_free(sc_config *cfg) {
   value_free(&cfg->stats_socket);
   value_free(&cfg->api_socket);
   value_free(&cfg->metrics_listen);
+  value_free(&cfg->log_to);
   list_free(&cfg->bootstrap);
   list_free(&cfg->groups);
   value_free(&cfg->publish);
@@ -779,6 +813,8 @@ void sc_config_usage(FILE *fp) {
         "                          at http://ADDR:PORT/metrics (default:\n"
         "                          off); numeric, as --listen\n"
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
+        "  --log-to TARGET         stderr (default), syslog (/dev/log) or\n"
+        "                          syslog:PATH (another syslog socket)\n"
         "  --config FILE           read 'key = value' lines (keys: the long\n"
         "                          options but config, help and version);\n"
         "                          the command line overrides it\n"

@@ -56,6 +56,7 @@ typedef struct sc_config {
   sc_config_list bootstrap;   /* HOST:PORT */
   sc_config_list groups;      /* group specs, checked by the core */
   int log_level;              /* enum sc_log_level */
+  sc_config_value log_to;     /* --log-to; NULL: stderr */
   /* --metrics-listen ADDR:PORT; NULL: no Prometheus endpoint */
   sc_config_value metrics_listen;
   /* Live streams. Unset values are NULL. */
@@ -81,10 +82,15 @@ typedef struct sc_config {
 int sc_config_load(sc_config *cfg, int argc, char **argv, char *err,
                    size_t errlen);
 
+/* sc_config_syslog_path returns the syslog socket that --log-to names, or
+ * NULL when the log goes to stderr. */
+const char *sc_config_syslog_path(const sc_config *cfg);
+
 /* sc_config_changes writes into |out| (|cap| bytes) the keys whose values
  * differ between |a| and |b|, separated by ", " (empty when none), and
- * returns how many differ. log-level is left out when |but_log_level|. */
-int sc_config_changes(const sc_config *a, const sc_config *b, int but_log_level,
+ * returns how many differ. log-level and log-to are left out when
+ * |but_logging|. */
+int sc_config_changes(const sc_config *a, const sc_config *b, int but_logging,
                       char *out, size_t cap);
 
 /* sc_config_free releases everything |cfg| owns. */

@@ -310,14 +310,36 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   sc_node_close(d->node, now);
 }
 
+/* Applies a --log-to that differs from where the log goes now. Returns
+ * nonzero if it tried. */
+static int reload_log_to(sc_daemon *d, const sc_config *fresh) {
+  const char *was =
+      d->log->syslog_fd >= 0 ? d->log->syslog_addr.sun_path : NULL;
+  const char *now = sc_config_syslog_path(fresh);
+  char err[256];
+  if (was == now || (was != NULL && now != NULL && strcmp(was, now) == 0)) {
+    return 0;
+  }
+  if (now == NULL) {
+    sc_logger_use_stream(d->log);
+  } else if (sc_logger_use_syslog(d->log, now, err, sizeof(err)) != 0) {
+    sc_logger_log(d->log, SC_LOG_ERROR, "SIGHUP: log-to: %s; log unchanged",
+                  err);
+    return 1;
+  }
+  sc_logger_log(d->log, SC_LOG_WARN, "SIGHUP: log now goes to %s",
+                now != NULL ? now : "stderr");
+  return 1;
+}
+
 /* SIGHUP: loads the command line and the config file again. The log level
- * applies at once; anything else that changed is only reported, since it
- * takes a restart. A file that no longer loads changes nothing. */
+ * and target apply at once; anything else that changed is only reported,
+ * since it takes a restart. A file that no longer loads changes nothing. */
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   sc_daemon *d = sc_struct_of(w, sc_daemon, sig_hup);
   sc_config fresh;
   char err[1024], changed[512];
-  int level_changed;
+  int applied;
   (void)loop;
   (void)revents;
   if (sc_config_load(&fresh, d->cfg->argc, d->cfg->argv, err, sizeof(err)) !=
@@ -325,17 +347,18 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
     sc_logger_log(d->log, SC_LOG_ERROR, "SIGHUP: %s; nothing changed", err);
     return;
   }
-  level_changed = fresh.log_level != d->log->level;
-  if (level_changed) {
+  applied = fresh.log_level != d->log->level;
+  if (applied) {
     d->log->level = fresh.log_level;
     sc_node_set_log_level(d->node, fresh.log_level);
     sc_logger_log(d->log, SC_LOG_WARN, "SIGHUP: log level now %s",
                   sc_logger_level_name(fresh.log_level));
   }
+  applied |= reload_log_to(d, &fresh);
   if (sc_config_changes(d->cfg, &fresh, 1, changed, sizeof(changed)) > 0) {
     sc_logger_log(d->log, SC_LOG_WARN,
                   "SIGHUP: %s changed; not applied until a restart", changed);
-  } else if (!level_changed) {
+  } else if (!applied) {
     sc_logger_log(d->log, SC_LOG_INFO, "SIGHUP: %s read again, no change",
                   d->cfg->file != NULL ? d->cfg->file : "the command line");
   }

@@ -30,6 +30,13 @@ static int run(const sc_config *cfg) {
     return SC_EXIT_RUNTIME;
   }
   sc_logger_init(&log, stderr, cfg->log_level);
+  if (sc_config_syslog_path(cfg) != NULL &&
+      sc_logger_use_syslog(&log, sc_config_syslog_path(cfg), err,
+                           sizeof(err)) != 0) {
+    fprintf(stderr, "stratocastd: --log-to: %s\n", err);
+    ev_loop_destroy(loop);
+    return SC_EXIT_USAGE;
+  }
   rc = sc_daemon_init(&d, loop, cfg, &log, err, sizeof(err));
   if (rc != SC_EXIT_OK) {
     fprintf(stderr, "stratocastd: %s\n", err);
@@ -39,6 +46,7 @@ static int run(const sc_config *cfg) {
     sc_logger_log(&log, rc == SC_EXIT_OK ? SC_LOG_INFO : SC_LOG_ERROR,
                   "stopped (exit status %d)", rc);
   }
+  sc_logger_use_stream(&log);
   ev_loop_destroy(loop);
   return rc;
 }

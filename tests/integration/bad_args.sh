@@ -46,6 +46,10 @@ expect_usage_error "^stratocastd: --log-level loud: unknown log level" \
   --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
   --log-level loud
 fresh
+expect_usage_error "^stratocastd: --log-to syslog:dev/log: use stderr, syslog or syslog:PATH" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --log-to syslog:dev/log
+fresh
 expect_usage_error "^stratocastd: --bootstrap 127\.0\.0\.1:0: invalid port" \
   --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
   --bootstrap 127.0.0.1:0
