@@ -33,7 +33,8 @@ syslogd_stop() {
 in_syslog() { grep -aqE -- "$1" "$got"; }
 cleanup() {
   local status=$?
-  [ -z "$syslogd_pid" ] || kill "$syslogd_pid" 2>/dev/null || true
+  set +e
+  [ -z "$syslogd_pid" ] || kill "$syslogd_pid" 2>/dev/null
   (exit "$status")
   sc_exit_tails
 }
