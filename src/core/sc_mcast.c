@@ -242,12 +242,25 @@ static int send_item(sc_node *node, uint32_t sid, uint8_t kind,
   return sc_mc_dg_send(node, sid, buf, len + 1, SC_DGRAM_STREAM, now);
 }
 
-void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
-                     uint64_t now) {
+/* Sends |kind| (PUSH or REFUSE) with |mask| for |st| on |s|, if usable. */
+static void send_mask(sc_session *s, const mstream *st, uint64_t kind,
+                      uint16_t mask, uint64_t now) {
   sc_push_msg m;
   uint8_t body[64];
-  sc_session *s = sc_node_session(node, p->sid);
   sc_wr w;
+  if (s == NULL || !sc_session_is_usable(s)) {
+    return;
+  }
+  memcpy(m.stream_id, st->id, SC_STREAM_ID_LEN);
+  m.mask = mask;
+  sc_wr_init(&w, body, sizeof(body));
+  if (sc_push_write(&w, &m) == 0) {
+    (void)sc_session_send_msg(s, kind, body, w.len, now);
+  }
+}
+
+void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
+                     uint64_t now) {
   unsigned c;
   for (c = 0; c < SC_MC_CLASSES; c++) {
     if ((mask & ~p->asked) & (1u << c)) {
@@ -256,15 +269,7 @@ void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
     }
   }
   p->asked = mask;
-  if (s == NULL || !sc_session_is_usable(s)) {
-    return;
-  }
-  memcpy(m.stream_id, st->id, SC_STREAM_ID_LEN);
-  m.mask = mask;
-  sc_wr_init(&w, body, sizeof(body));
-  if (sc_push_write(&w, &m) == 0) {
-    (void)sc_session_send_msg(s, SC_MSG_PUSH, body, w.len, now);
-  }
+  send_mask(sc_node_session(node, p->sid), st, SC_MSG_PUSH, mask, now);
 }
 
 void sc_mc_announce(sc_node *node, mstream *st, mpeer *p, uint64_t now) {
@@ -773,24 +778,6 @@ int sc_mc_popcount8(unsigned v) {
   return n;
 }
 
-/* Tells the asker on |s| that this node will not push the classes in
- * |mask| of |st| (any more): it takes them elsewhere. */
-static void send_refuse(sc_session *s, const mstream *st, uint16_t mask,
-                        uint64_t now) {
-  sc_push_msg r;
-  uint8_t out[64];
-  sc_wr w;
-  if (s == NULL || !sc_session_is_usable(s)) {
-    return;
-  }
-  memcpy(r.stream_id, st->id, SC_STREAM_ID_LEN);
-  r.mask = mask;
-  sc_wr_init(&w, out, sizeof(out));
-  if (sc_push_write(&w, &r) == 0) {
-    (void)sc_session_send_msg(s, SC_MSG_REFUSE, out, w.len, now);
-  }
-}
-
 /* Class pushes granted in |st| in all. */
 static uint32_t grants_of(const mstream *st) {
   uint32_t n = 0;
@@ -841,7 +828,9 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
     p->next_map = now;
   }
   if ((m.mask & SC_PUSH_CLASSES) != classes) {
-    send_refuse(s, st, (uint16_t)(m.mask & SC_PUSH_CLASSES & ~classes), now);
+    /* Say so at once: the asker takes the classes elsewhere. */
+    send_mask(s, st, SC_MSG_REFUSE,
+              (uint16_t)(m.mask & SC_PUSH_CLASSES & ~classes), now);
   }
 }
 
@@ -879,7 +868,8 @@ static uint32_t trim_grants(sc_node *node, mstream *st, uint64_t now) {
       sc_node_log(node, SC_LOG_DEBUG,
                   "stream %s: session %08x no longer pushed %03x (capacity)",
                   st->name, (unsigned)st->p[i].sid, (unsigned)lost[i]);
-      send_refuse(sc_node_session(node, st->p[i].sid), st, lost[i], now);
+      send_mask(sc_node_session(node, st->p[i].sid), st, SC_MSG_REFUSE, lost[i],
+                now);
     }
   }
   return revoked;
