@@ -269,11 +269,10 @@ SC_API void sc_node_set_log_level(sc_node *node, int level);
  * |push_capacity|, the excess is revoked one class at a time from the
  * neighbour granted the most, its highest class first (the grants left
  * are spread as evenly as they can be), and each neighbour that lost
- * classes is sent a
- * REFUSE naming them (doc/protocol.md §13.2), so it asks elsewhere. A
- * higher capacity applies to the next PUSH requests. Returns the number
- * of class pushes revoked (0 or more), or SC_ERR_INVALID_ARG (a value out
- * of range; nothing changed). */
+ * classes is sent a REFUSE naming them (doc/protocol.md §13.2), so it
+ * asks elsewhere. A higher capacity applies to the next PUSH requests.
+ * Returns the number of class pushes revoked (0 or more), or
+ * SC_ERR_INVALID_ARG (a value out of range; nothing changed). */
 SC_API int sc_node_set_limits(sc_node *node, uint32_t max_sessions,
                               uint32_t push_capacity, uint64_t now);
 

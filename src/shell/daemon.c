@@ -337,9 +337,9 @@ static int hup_limits(sc_daemon *d, const sc_config *fresh) {
   }
   if (fresh->push_capacity != capacity) {
     sc_logger_log(d->log, SC_LOG_WARN,
-                  "SIGHUP: push capacity now %lu (was %lu; revoked %d grants)",
+                  "SIGHUP: push capacity now %lu (was %lu; revoked %d grant%s)",
                   (unsigned long)fresh->push_capacity, (unsigned long)capacity,
-                  rv);
+                  rv, rv == 1 ? "" : "s");
   }
   return (fresh->max_sessions != sessions) + (fresh->push_capacity != capacity);
 }
