@@ -242,12 +242,25 @@ static int send_item(sc_node *node, uint32_t sid, uint8_t kind,
   return sc_mc_dg_send(node, sid, buf, len + 1, SC_DGRAM_STREAM, now);
 }
 
-void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
-                     uint64_t now) {
+/* Sends |kind| (PUSH or REFUSE) with |mask| for |st| on |s|, if usable. */
+static void send_mask(sc_session *s, const mstream *st, uint64_t kind,
+                      uint16_t mask, uint64_t now) {
   sc_push_msg m;
   uint8_t body[64];
-  sc_session *s = sc_node_session(node, p->sid);
   sc_wr w;
+  if (s == NULL || !sc_session_is_usable(s)) {
+    return;
+  }
+  memcpy(m.stream_id, st->id, SC_STREAM_ID_LEN);
+  m.mask = mask;
+  sc_wr_init(&w, body, sizeof(body));
+  if (sc_push_write(&w, &m) == 0) {
+    (void)sc_session_send_msg(s, kind, body, w.len, now);
+  }
+}
+
+void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
+                     uint64_t now) {
   unsigned c;
   for (c = 0; c < SC_MC_CLASSES; c++) {
     if ((mask & ~p->asked) & (1u << c)) {
@@ -256,15 +269,7 @@ void sc_mc_send_push(sc_node *node, mstream *st, mpeer *p, uint16_t mask,
     }
   }
   p->asked = mask;
-  if (s == NULL || !sc_session_is_usable(s)) {
-    return;
-  }
-  memcpy(m.stream_id, st->id, SC_STREAM_ID_LEN);
-  m.mask = mask;
-  sc_wr_init(&w, body, sizeof(body));
-  if (sc_push_write(&w, &m) == 0) {
-    (void)sc_session_send_msg(s, SC_MSG_PUSH, body, w.len, now);
-  }
+  send_mask(sc_node_session(node, p->sid), st, SC_MSG_PUSH, mask, now);
 }
 
 void sc_mc_announce(sc_node *node, mstream *st, mpeer *p, uint64_t now) {
@@ -773,14 +778,23 @@ int sc_mc_popcount8(unsigned v) {
   return n;
 }
 
+/* Class pushes granted in |st| in all. */
+static uint32_t grants_of(const mstream *st) {
+  uint32_t n = 0;
+  size_t i;
+  for (i = 0; i < st->np; i++) {
+    n += (uint32_t)sc_mc_popcount8(st->p[i].granted);
+  }
+  return n;
+}
+
 static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
                         size_t len, uint64_t now) {
   sc_push_msg m;
   mstream *st;
   mpeer *p;
-  size_t i;
-  int others = 0, allowed;
-  unsigned c, classes = 0;
+  int allowed;
+  unsigned c, pass, classes = 0;
   if (sc_push_read(&m, body, len) != 0) {
     sc_node_drop(node, SC_DROP_MALFORMED);
     return;
@@ -790,18 +804,19 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
   if (p == NULL) {
     return;
   }
-  /* Grant class pushes up to the capacity; REFUSE tells the asker of the
-   * rest at once. */
-  for (i = 0; i < st->np; i++) {
-    if (&st->p[i] != p) {
-      others += sc_mc_popcount8(st->p[i].granted);
-    }
-  }
-  allowed = (int)node->settings.push_capacity - others;
-  for (c = 0; c < SC_MC_CLASSES && allowed > 0; c++) {
-    if (m.mask & (1u << c)) {
-      classes |= 1u << c;
-      allowed--;
+  /* Grant class pushes up to the capacity, those granted already first (a
+   * PUSH that crossed a REFUSE of sc_mcast_limit_pushes must not trade a
+   * kept class for a revoked one); REFUSE tells the asker of the rest at
+   * once. */
+  allowed = (int)node->settings.push_capacity - (int)grants_of(st) +
+            sc_mc_popcount8(p->granted);
+  for (pass = 0; pass < 2; pass++) {
+    uint16_t from = (uint16_t)(pass == 0 ? p->granted : ~p->granted);
+    for (c = 0; c < SC_MC_CLASSES && allowed > 0; c++) {
+      if ((m.mask & from & (1u << c)) && !(classes & (1u << c))) {
+        classes |= 1u << c;
+        allowed--;
+      }
     }
   }
   p->granted =
@@ -814,16 +829,59 @@ static void on_push_msg(sc_node *node, sc_session *s, const uint8_t *body,
   }
   if ((m.mask & SC_PUSH_CLASSES) != classes) {
     /* Say so at once: the asker takes the classes elsewhere. */
-    sc_push_msg r;
-    uint8_t out[64];
-    sc_wr w;
-    memcpy(r.stream_id, st->id, SC_STREAM_ID_LEN);
-    r.mask = (uint16_t)(m.mask & SC_PUSH_CLASSES & ~classes);
-    sc_wr_init(&w, out, sizeof(out));
-    if (sc_push_write(&w, &r) == 0) {
-      (void)sc_session_send_msg(s, SC_MSG_REFUSE, out, w.len, now);
+    send_mask(s, st, SC_MSG_REFUSE,
+              (uint16_t)(m.mask & SC_PUSH_CLASSES & ~classes), now);
+  }
+}
+
+/* Revokes the class pushes of |st| past the push capacity: one class at a
+ * time from the neighbour granted the most (the last in the table on a
+ * tie), its highest class first, so the grants that stay are spread as
+ * evenly as they can be. Each neighbour that lost classes gets one REFUSE
+ * naming them. Returns how many were revoked. */
+static uint32_t trim_grants(sc_node *node, mstream *st, uint64_t now) {
+  uint16_t lost[PEERS_MAX];
+  uint32_t total = grants_of(st), revoked = 0;
+  size_t i;
+  memset(lost, 0, sizeof(lost));
+  while (total > node->settings.push_capacity) {
+    size_t b = 0;
+    int most = 0;
+    unsigned c = SC_MC_CLASSES - 1;
+    for (i = 0; i < st->np; i++) {
+      int n = sc_mc_popcount8(st->p[i].granted);
+      if (n > 0 && n >= most) {
+        b = i;
+        most = n;
+      }
+    }
+    while (c > 0 && !(st->p[b].granted & (1u << c))) {
+      c--;
+    }
+    st->p[b].granted = (uint16_t)(st->p[b].granted & ~(1u << c));
+    lost[b] = (uint16_t)(lost[b] | (1u << c));
+    total--;
+    revoked++;
+  }
+  for (i = 0; i < st->np; i++) {
+    if (lost[i] != 0) {
+      sc_node_log(node, SC_LOG_DEBUG,
+                  "stream %s: session %08x no longer pushed %03x (capacity)",
+                  st->name, (unsigned)st->p[i].sid, (unsigned)lost[i]);
+      send_mask(sc_node_session(node, st->p[i].sid), st, SC_MSG_REFUSE, lost[i],
+                now);
     }
   }
+  return revoked;
+}
+
+uint32_t sc_mcast_limit_pushes(sc_node *node, uint64_t now) {
+  uint32_t revoked = 0;
+  size_t i;
+  for (i = 0; i < node->mcast.nstreams; i++) {
+    revoked += trim_grants(node, node->mcast.streams[i], now);
+  }
+  return revoked;
 }
 
 static void on_refuse_msg(sc_node *node, sc_session *s, const uint8_t *body,

@@ -65,5 +65,9 @@ void sc_mcast_on_timer(sc_node *node, uint64_t now);
  * is freed next. */
 void sc_mcast_group_gone(sc_node *node, const struct sc_mgroup *g);
 uint64_t sc_mcast_deadline(const sc_node *node);
+/* sc_mcast_limit_pushes revokes, in every stream, the class pushes granted
+ * past settings.push_capacity (after it was lowered) and sends each asker
+ * that lost some a REFUSE naming them. Returns how many were revoked. */
+uint32_t sc_mcast_limit_pushes(sc_node *node, uint64_t now);
 
 #endif /* SC_MCAST_H */

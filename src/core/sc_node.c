@@ -696,6 +696,32 @@ void sc_node_set_log_level(sc_node *node, int level) {
   node->settings.log_level = level;
 }
 
+/* The limits sc_node_new and sc_node_set_limits accept. */
+static int limits_valid(uint32_t max_sessions, uint32_t push_capacity) {
+  return max_sessions >= 1 && push_capacity <= SC_PUSH_CAPACITY_MAX;
+}
+
+int sc_node_set_limits(sc_node *node, uint32_t max_sessions,
+                       uint32_t push_capacity, uint64_t now) {
+  uint32_t revoked;
+  if (!limits_valid(max_sessions, push_capacity)) {
+    return SC_ERR_INVALID_ARG;
+  }
+  /* Sessions over a lowered limit stay: start_session and on_init refuse
+   * new ones until the count falls below it. */
+  node->settings.max_sessions = max_sessions;
+  node->settings.push_capacity = push_capacity;
+  revoked = sc_mcast_limit_pushes(node, now);
+  update_expiry(node); /* the REFUSEs wait in their sessions */
+  return (int)revoked;
+}
+
+void sc_node_get_limits(const sc_node *node, uint32_t *max_sessions,
+                        uint32_t *push_capacity) {
+  *max_sessions = node->settings.max_sessions;
+  *push_capacity = node->settings.push_capacity;
+}
+
 int sc_node_is_closed(const sc_node *node) {
   size_t i;
   if (!node->closing) {
@@ -712,15 +738,14 @@ int sc_node_is_closed(const sc_node *node) {
 
 static int settings_valid(const sc_settings *s) {
   return s->max_datagram >= 1200 && s->max_datagram <= SC_MAX_PACKET &&
-         s->max_sessions >= 1 && s->idle_timeout > 0 &&
-         s->keepalive_interval > 0 && s->keepalive_interval < s->idle_timeout &&
-         s->handshake_timeout > 0 && s->cookie_lifetime >= SC_SEC &&
-         s->cookie_lifetime <= COOKIE_PERIOD &&
+         limits_valid(s->max_sessions, s->push_capacity) &&
+         s->idle_timeout > 0 && s->keepalive_interval > 0 &&
+         s->keepalive_interval < s->idle_timeout && s->handshake_timeout > 0 &&
+         s->cookie_lifetime >= SC_SEC && s->cookie_lifetime <= COOKIE_PERIOD &&
          s->stream_window >= 100 * SC_MS && s->stream_window <= 600 * SC_SEC &&
          s->relay_margin <= 60 * SC_SEC && s->map_interval >= 10 * SC_MS &&
          s->map_interval <= 10 * SC_SEC && s->push_peers >= 1 &&
-         s->push_peers <= 8 && s->push_capacity <= 1024 &&
-         s->manifest_interval >= 1 * SC_MS &&
+         s->push_peers <= 8 && s->manifest_interval >= 1 * SC_MS &&
          s->manifest_interval <= 10 * SC_SEC && s->gap_timeout >= 10 * SC_MS &&
          s->gap_timeout <= 60 * SC_SEC;
 }

@@ -189,7 +189,8 @@ typedef struct sc_settings {
   uint8_t static_secret[SC_KEY_LEN]; /* X25519 identity secret key */
   int log_level;                     /* enum sc_log_level; higher = more */
   size_t max_datagram;               /* largest datagram sent; default 1200 */
-  uint32_t max_sessions;             /* sessions of any state; default 256 */
+  uint32_t max_sessions;       /* sessions of any state, at least 1; default 256
+                                  (sc_node_set_limits) */
   uint32_t max_half_open;      /* responder handshakes in flight; default 64 */
   uint32_t target_peers;       /* connect to introduced peers below this; 8 */
   uint64_t idle_timeout;       /* default 30 s */
@@ -201,7 +202,8 @@ typedef struct sc_settings {
   uint64_t relay_margin;      /* kept past the window for relays; 2 s */
   uint64_t map_interval;      /* fragment maps to a subscriber; 200 ms */
   uint32_t push_peers;        /* neighbours asked to push; default 4 */
-  uint32_t push_capacity;     /* class pushes granted, per stream; 32 */
+  uint32_t push_capacity;     /* class pushes granted, per stream, 0..1024;
+                                 default 32 (sc_node_set_limits) */
   uint64_t manifest_interval; /* a publisher signs a short block after;
                                  default 50 ms */
   uint64_t gap_timeout;       /* a player skips a gap after; default 1 s */
@@ -255,6 +257,30 @@ SC_API int sc_node_is_closed(const sc_node *node);
 /* sc_node_set_log_level changes which messages the log callback gets
  * (enum sc_log_level), as settings.log_level does at creation. */
 SC_API void sc_node_set_log_level(sc_node *node, int level);
+
+#define SC_PUSH_CAPACITY_MAX 1024 /* settings.push_capacity at most */
+
+/* sc_node_set_limits changes, at |now|, the two limits a running node can
+ * change: settings.max_sessions (at least 1) and settings.push_capacity
+ * (0..SC_PUSH_CAPACITY_MAX). A lower session limit closes nothing: while
+ * more sessions than |max_sessions| are open, new ones (either role) are
+ * refused, until the count falls below it. A lower push capacity applies
+ * at once: in each stream where more class pushes are granted than
+ * |push_capacity|, the excess is revoked one class at a time from the
+ * neighbour granted the most, its highest class first (the grants left
+ * are spread as evenly as they can be), and each neighbour that lost
+ * classes is sent a REFUSE naming them (doc/protocol.md §13.2), so it
+ * asks elsewhere. A higher capacity applies to the next PUSH requests.
+ * Returns the number of class pushes revoked (0 or more), or
+ * SC_ERR_INVALID_ARG (a value out of range; nothing changed). */
+SC_API int sc_node_set_limits(sc_node *node, uint32_t max_sessions,
+                              uint32_t push_capacity, uint64_t now);
+
+/* sc_node_get_limits stores the limits in force (settings.max_sessions and
+ * settings.push_capacity, as set at creation or by sc_node_set_limits) in
+ * |*max_sessions| and |*push_capacity|. */
+SC_API void sc_node_get_limits(const sc_node *node, uint32_t *max_sessions,
+                               uint32_t *push_capacity);
 
 /* sc_node_peer_id returns the node's 32-byte peer ID. */
 SC_API const uint8_t *sc_node_peer_id(const sc_node *node);

@@ -48,6 +48,8 @@ enum opt_id {
   OPT_PUBLISHER,
   OPT_WINDOW,
   OPT_METRICS_LISTEN,
+  OPT_MAX_SESSIONS,
+  OPT_PUSH_CAPACITY,
   OPT_VALUES, /* the options above keep their value in a layer */
   OPT_CONFIG,
   OPT_HELP,
@@ -79,6 +81,8 @@ static const struct opt_def opt_defs[] = {
     {"publisher", OPT_PUBLISHER, 1, 1},
     {"window", OPT_WINDOW, 1, 1},
     {"metrics-listen", OPT_METRICS_LISTEN, 1, 1},
+    {"max-sessions", OPT_MAX_SESSIONS, 1, 1},
+    {"push-capacity", OPT_PUSH_CAPACITY, 1, 1},
     {"config", OPT_CONFIG, 1, 0},
     {"help", OPT_HELP, 0, 0},
     {"version", OPT_VERSION, 0, 0},
@@ -317,6 +321,38 @@ static int check_log_to(const char *value, const char *origin, char *err,
   return -1;
 }
 
+/* --max-sessions and --push-capacity: a whole number in their range. */
+static int parse_limit(int id, const char *s, uint32_t *out) {
+  uint64_t v;
+  uint64_t min = id == OPT_MAX_SESSIONS ? SC_CONFIG_MIN_SESSIONS : 0;
+  uint64_t max =
+      id == OPT_MAX_SESSIONS ? SC_CONFIG_MAX_SESSIONS : SC_PUSH_CAPACITY_MAX;
+  if (parse_digits(&s, &v) != 0 || *s != '\0' || v < min || v > max) {
+    return -1;
+  }
+  *out = (uint32_t)v;
+  return 0;
+}
+
+static int check_limit(int id, const char *value, const char *origin, char *err,
+                       size_t errlen) {
+  uint32_t n;
+  if ((id != OPT_MAX_SESSIONS && id != OPT_PUSH_CAPACITY) ||
+      parse_limit(id, value, &n) == 0) {
+    return 0;
+  }
+  if (id == OPT_MAX_SESSIONS) {
+    seterr(err, errlen,
+           "%s %s: invalid session limit (want a whole number from %d to %d)",
+           origin, value, SC_CONFIG_MIN_SESSIONS, SC_CONFIG_MAX_SESSIONS);
+  } else {
+    seterr(err, errlen,
+           "%s %s: invalid push capacity (want a whole number from 0 to %d)",
+           origin, value, SC_PUSH_CAPACITY_MAX);
+  }
+  return -1;
+}
+
 /* Records |value| for option |def| in |l|. |dup_is_error| is set for the
  * config file, where a repeated key is a mistake rather than an override. */
 static int layer_set(struct layer *l, const struct opt_def *def,
@@ -338,7 +374,8 @@ static int layer_set(struct layer *l, const struct opt_def *def,
   }
   if (check_stream_value(def->id, value, origin, err, errlen) != 0 ||
       (def->id == OPT_METRICS_LISTEN &&
-       check_metrics_listen(value, origin, err, errlen) != 0)) {
+       check_metrics_listen(value, origin, err, errlen) != 0) ||
+      check_limit(def->id, value, origin, err, errlen) != 0) {
     return -1;
   }
   if (def->id == OPT_BOOTSTRAP || def->id == OPT_GROUP) {
@@ -616,6 +653,27 @@ static int merge_stream(sc_config *cfg, struct layer *cli, struct layer *file,
   return 0;
 }
 
+/* The limits a SIGHUP can change; both were checked when they were set. */
+static void merge_limits(sc_config *cfg, const struct layer *cli,
+                         const struct layer *file) {
+  static const int ids[] = {OPT_MAX_SESSIONS, OPT_PUSH_CAPACITY};
+  sc_settings dflt;
+  size_t i;
+  sc_settings_default(&dflt);
+  cfg->max_sessions = dflt.max_sessions;
+  cfg->push_capacity = dflt.push_capacity;
+  for (i = 0; i < SC_ARRAY_LEN(ids); i++) {
+    const sc_config_value *v = cli->single[ids[i]].value != NULL
+                                   ? &cli->single[ids[i]]
+                                   : &file->single[ids[i]];
+    if (v->value != NULL) {
+      (void)parse_limit(ids[i], v->value,
+                        ids[i] == OPT_MAX_SESSIONS ? &cfg->max_sessions
+                                                   : &cfg->push_capacity);
+    }
+  }
+}
+
 /* Builds |cfg| from the command line |cli| over the file |file|. */
 static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
                  char *err, size_t errlen) {
@@ -638,6 +696,7 @@ static int merge(sc_config *cfg, struct layer *cli, struct layer *file,
               : &file->single[OPT_LOG_LEVEL];
   cfg->log_level =
       level->value != NULL ? sc_logger_level_parse(level->value) : SC_LOG_INFO;
+  merge_limits(cfg, cli, file);
   list_take(&cfg->bootstrap,
             cli->bootstrap.n > 0 ? &cli->bootstrap : &file->bootstrap);
   list_take(&cfg->groups, cli->groups.n > 0 ? &cli->groups : &file->groups);
@@ -815,6 +874,12 @@ void sc_config_usage(FILE *fp) {
         "  --log-level LEVEL       error, warn, info (default) or debug\n"
         "  --log-to TARGET         stderr (default), syslog (/dev/log) or\n"
         "                          syslog:PATH (another syslog socket)\n"
+        "  --max-sessions N        sessions of any state, 8 to 4096\n"
+        "                          (default 256)\n"
+        "  --push-capacity N       class pushes granted per stream, 0 to\n"
+        "                          1024 (default 32): a relay uploads at most\n"
+        "                          about N/8 times a stream's rate; 0 serves\n"
+        "                          pulls only\n"
         "  --config FILE           read 'key = value' lines (keys: the long\n"
         "                          options but config, help and version);\n"
         "                          the command line overrides it\n"

@@ -23,6 +23,8 @@
 #define SC_CONFIG_DEFAULT_WINDOW ((uint64_t)8000000000) /* ns */
 #define SC_CONFIG_MIN_WINDOW ((uint64_t)1000000000)     /* ns */
 #define SC_CONFIG_MAX_WINDOW ((uint64_t)60000000000)    /* ns */
+#define SC_CONFIG_MIN_SESSIONS 8 /* --max-sessions: a mesh's worth */
+#define SC_CONFIG_MAX_SESSIONS 4096
 
 /* A setting and where it came from. Both strings are owned by the config. */
 typedef struct sc_config_value {
@@ -69,6 +71,9 @@ typedef struct sc_config {
   sc_config_value sink;       /* its output, a sink spec; "-" with play */
   sc_config_value publisher;  /* 64 hex digits: the played stream's key */
   uint64_t window_ns;         /* --window, default 8 s */
+  /* Limits SIGHUP applies (sc_node_set_limits); the core's defaults. */
+  uint32_t max_sessions;  /* --max-sessions, 8..4096 */
+  uint32_t push_capacity; /* --push-capacity, 0..1024 */
 } sc_config;
 
 /* sc_config_load parses |argv| (|argc| entries, argv[0] is the program) and

@@ -332,9 +332,44 @@ static int reload_log_to(sc_daemon *d, const sc_config *fresh) {
   return 1;
 }
 
-/* SIGHUP: loads the command line and the config file again. The log level
- * and target apply at once; anything else that changed is only reported,
- * since it takes a restart. A file that no longer loads changes nothing. */
+/* Applies the limits of |fresh| that differ from the node's and logs
+ * each. Returns how many changed. */
+static int hup_limits(sc_daemon *d, const sc_config *fresh) {
+  uint32_t sessions, capacity;
+  size_t open = sc_node_session_count(d->node);
+  int rv;
+  sc_node_get_limits(d->node, &sessions, &capacity);
+  if (fresh->max_sessions == sessions && fresh->push_capacity == capacity) {
+    return 0;
+  }
+  /* The config checked both ranges, which lie within the core's. */
+  rv = sc_node_set_limits(d->node, fresh->max_sessions, fresh->push_capacity,
+                          sc_daemon_now());
+  if (rv < 0) {
+    sc_logger_log(d->log, SC_LOG_ERROR, "SIGHUP: limits not applied: %s",
+                  sc_strerror(rv));
+    return 0;
+  }
+  if (fresh->max_sessions != sessions) {
+    sc_logger_log(
+        d->log, SC_LOG_WARN,
+        "SIGHUP: max sessions now %lu (was %lu; %zu open%s)",
+        (unsigned long)fresh->max_sessions, (unsigned long)sessions, open,
+        open >= fresh->max_sessions ? ", new ones refused until fewer" : "");
+  }
+  if (fresh->push_capacity != capacity) {
+    sc_logger_log(d->log, SC_LOG_WARN,
+                  "SIGHUP: push capacity now %lu (was %lu; revoked %d grant%s)",
+                  (unsigned long)fresh->push_capacity, (unsigned long)capacity,
+                  rv, rv == 1 ? "" : "s");
+  }
+  return (fresh->max_sessions != sessions) + (fresh->push_capacity != capacity);
+}
+
+/* SIGHUP: loads the command line and the config file again. The log level,
+ * the log target and the limits apply at once; anything else that changed
+ * is only reported, since it takes a restart. A file that no longer loads
+ * changes nothing. */
 static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
   sc_daemon *d = sc_struct_of(w, sc_daemon, sig_hup);
   sc_config fresh;
@@ -355,6 +390,7 @@ static void hup_cb(struct ev_loop *loop, ev_signal *w, int revents) {
                   sc_logger_level_name(fresh.log_level));
   }
   applied |= reload_log_to(d, &fresh);
+  applied |= hup_limits(d, &fresh) > 0;
   if (sc_config_changes(d->cfg, &fresh, 1, changed, sizeof(changed)) > 0) {
     sc_logger_log(d->log, SC_LOG_WARN,
                   "SIGHUP: %s changed; not applied until a restart", changed);
@@ -467,6 +503,8 @@ static int create_node(sc_daemon *d, const sc_config *cfg,
   memcpy(settings.static_secret, secret, SC_KEY_LEN);
   settings.log_level = cfg->log_level;
   settings.stream_window = cfg->window_ns;
+  settings.max_sessions = cfg->max_sessions;
+  settings.push_capacity = cfg->push_capacity;
   memset(&cbs, 0, sizeof(cbs));
   cbs.send = cb_send;
   cbs.rand = cb_rand;

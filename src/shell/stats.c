@@ -152,6 +152,7 @@ static int answer_info(const sc_stats_view *v, sc_textbuf *out) {
   struct session_list l;
   sc_node_stats st;
   sc_json j;
+  uint32_t max_sessions, push_capacity;
   char hex[SC_PEER_ID_HEXLEN], addr[SC_ADDR_STRLEN];
   if (sessions_fetch(v->node, &l) != 0) {
     return -1;
@@ -171,6 +172,11 @@ static int answer_info(const sc_stats_view *v, sc_textbuf *out) {
   sc_json_u64(&j, sc_node_session_count(v->node));
   sc_json_key(&j, "sessions_established");
   sc_json_u64(&j, sessions_in_state(&l, SC_SESSION_ESTABLISHED));
+  sc_node_get_limits(v->node, &max_sessions, &push_capacity);
+  sc_json_key(&j, "max_sessions");
+  sc_json_u64(&j, max_sessions);
+  sc_json_key(&j, "push_capacity");
+  sc_json_u64(&j, push_capacity);
   sc_json_key(&j, "state");
   sc_json_str(&j, v->closing ? "closing" : "running");
   sc_json_key(&j, "counters");
@@ -299,10 +305,12 @@ static void metric_info(sc_textbuf *b, const char *version) {
   sc_textbuf_puts(b, "\"} 1\n");
 }
 
-static void metric_sessions(sc_textbuf *b, const struct session_list *l) {
+static void metric_sessions(sc_textbuf *b, const sc_node *node,
+                            const struct session_list *l) {
   static const int states[] = {SC_SESSION_HANDSHAKE, SC_SESSION_ESTABLISHED,
                                SC_SESSION_CLOSING};
   uint64_t sum = 0, n = 0;
+  uint32_t max_sessions, push_capacity;
   size_t i;
   sc_stats_metric_head(b, "stratocast_sessions", "gauge", "Sessions by state.");
   for (i = 0; i < SC_ARRAY_LEN(states); i++) {
@@ -310,6 +318,15 @@ static void metric_sessions(sc_textbuf *b, const struct session_list *l) {
                         sc_session_state_name(states[i]),
                         sessions_in_state(l, states[i]));
   }
+  sc_node_get_limits(node, &max_sessions, &push_capacity);
+  sc_stats_metric_head(b, "stratocast_sessions_limit", "gauge",
+                       "Sessions of any state the node accepts "
+                       "(--max-sessions).");
+  sc_stats_metric_u64(b, "stratocast_sessions_limit", NULL, NULL, max_sessions);
+  sc_stats_metric_head(b, "stratocast_push_capacity", "gauge",
+                       "Class pushes the node grants per stream "
+                       "(--push-capacity).");
+  sc_stats_metric_u64(b, "stratocast_push_capacity", NULL, NULL, push_capacity);
   for (i = 0; i < l->n; i++) {
     if (l->items[i].state == SC_SESSION_ESTABLISHED) {
       sum += l->items[i].srtt_ns;
@@ -378,7 +395,7 @@ static int answer_metrics(const sc_stats_view *v, sc_textbuf *out) {
                        "Seconds since the daemon started.");
   metric_seconds(out, "stratocast_uptime_seconds",
                  since(v->now, v->started_at));
-  metric_sessions(out, &l);
+  metric_sessions(out, v->node, &l);
   metric_counters(out, &st, &v->udp);
   free(l.items);
   if (sc_stats_metrics_mesh(v, out) != 0 ||

@@ -188,6 +188,33 @@ fresh
 expect_usage_error "^stratocastd: --window 500ms: invalid duration \(want 1s to 60s" \
   --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
   --group demo --play cam --window 500ms
+
+# ---- limits ------------------------------------------------------------------
+fresh
+expect_usage_error "^stratocastd: --max-sessions 7: invalid session limit \(want a whole number from 8 to 4096\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --max-sessions 7
+fresh
+expect_usage_error "^stratocastd: --max-sessions 4097: invalid session limit" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --max-sessions=4097
+fresh
+expect_usage_error "^stratocastd: --push-capacity -1: invalid push capacity \(want a whole number from 0 to 1024\)$" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --push-capacity -1
+fresh
+expect_usage_error "^stratocastd: --push-capacity 1025: invalid push capacity" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --push-capacity 1025
+fresh
+expect_usage_error "^stratocastd: --push-capacity 8k: invalid push capacity" \
+  --listen 127.0.0.1:0 --state-dir "$state" --stats-socket "$sock" \
+  --push-capacity 8k
+fresh
+printf 'listen = 127.0.0.1:0\nmax-sessions = 3\n' >"$cfg"
+expect_usage_error "^stratocastd: $cfg:2: max-sessions 3: invalid session limit" \
+  --config "$cfg" --state-dir "$state" --stats-socket "$sock"
+
 fresh
 printf 'listen = 127.0.0.1:0\ngroup = demo\npublish = cam\n' >"$cfg"
 expect_usage_error "^stratocastd: $cfg:3: publish requires --source$" \
