@@ -16,8 +16,9 @@
 # (bytes each sent over the whole run, over the payload published), the
 # median latency by region, wall time, peak RSS and the cores' memory.
 #
-# usage: tools/bench/audience.sh [BUILDDIR] [RUN] [N...]
-#   BUILDDIR defaults to build/release, RUN to steady, N to 1000.
+# usage: [SEED=S] tools/bench/audience.sh [BUILDDIR] [RUN] [N...]
+#   BUILDDIR defaults to build/release, RUN to steady, N to 1000, SEED
+#   (the scenario's seed) to 1.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build/release}
@@ -52,7 +53,7 @@ rolling_statements() {
 
 for n in $sizes; do
   last=$((n - 1))
-  args=(--nodes "$n" --duration 73s --group tv
+  args=(--seed "${SEED:-1}" --nodes "$n" --duration 73s --group tv
     -e "bootstrap 1-$last random 3" -e 'join all over 30s'
     --max-sessions 1024 --loss 1%
     -e 'at 40s stream rate 1mbit size 1128B' -e 'at 70s stream stop'
@@ -61,7 +62,7 @@ for n in $sizes; do
     mapfile -t extra < <(rolling_statements "$n")
     args+=("${extra[@]}")
   fi
-  echo "== $run: $n members, geo placement, 1% loss, 1 Mbit/s for 30 s"
+  echo "== $run: $n members, geo placement, 1% loss, 1 Mbit/s for 30 s, seed ${SEED:-1}"
   "$sim" "${args[@]}" 2>"$tmp/$n.txt"
   r=$tmp/$n.json
   jq -r --arg run "$run" --argjson half $((n / 2)) '
