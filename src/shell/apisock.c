@@ -18,9 +18,7 @@
 
 struct sc_api_client {
   sc_apisock *srv;
-  sc_api_client *prev, *next;
-  int fd;
-  ev_io rd, wr;
+  sc_conn conn;
   sc_textbuf line; /* the request being read */
   int discarding;  /* the line went over the limit: skip to its end */
   int reading;     /* 0 after end of input */
@@ -32,21 +30,10 @@ struct sc_api_client {
 static void client_close(sc_api_client *c, const char *why) {
   sc_apisock *a = c->srv;
   if (why != NULL) {
-    sc_logger_log(a->log, SC_LOG_DEBUG, "api client %d dropped: %s", c->fd,
+    sc_logger_log(a->log, SC_LOG_DEBUG, "api client %d dropped: %s", c->conn.fd,
                   why);
   }
-  ev_io_stop(a->loop, &c->rd);
-  ev_io_stop(a->loop, &c->wr);
-  close(c->fd);
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    a->clients = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
-  }
-  a->nclients--;
+  sc_conn_remove(&c->conn);
   sc_textbuf_free(&c->line);
   sc_textbuf_free(&c->out);
   free(c);
@@ -55,36 +42,23 @@ static void client_close(sc_api_client *c, const char *why) {
 /* Reads requests only while the answers are going out. */
 static void client_throttle(sc_api_client *c) {
   if (c->reading && c->out.len < SC_APISOCK_READ_BELOW) {
-    ev_io_start(c->srv->loop, &c->rd);
+    ev_io_start(c->srv->loop, &c->conn.rd);
   } else {
-    ev_io_stop(c->srv->loop, &c->rd);
+    ev_io_stop(c->srv->loop, &c->conn.rd);
   }
 }
 
 /* Writes what the socket takes. Returns 0, or -1 if |c| was closed. */
 static int client_flush(sc_api_client *c) {
-  while (c->out.len > 0) {
-    ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-    int e = n < 0 ? errno : 0;
-    if (n > 0) {
-      sc_textbuf_consume(&c->out, (size_t)n);
-    } else if (e == EINTR) {
-      continue;
-    } else if (e == EAGAIN) {
-      break;
-    } else {
-      client_close(c, strerror(e));
-      return -1;
-    }
+  ssize_t n = sc_conn_send(&c->conn, c->out.data, c->out.len);
+  if (n < 0) {
+    client_close(c, strerror(errno));
+    return -1;
   }
-  if (c->out.len > 0) {
-    ev_io_start(c->srv->loop, &c->wr);
-  } else {
-    ev_io_stop(c->srv->loop, &c->wr);
-    if (!c->reading) {
-      client_close(c, NULL);
-      return -1;
-    }
+  sc_textbuf_consume(&c->out, (size_t)n);
+  if (c->out.len == 0 && !c->reading) {
+    client_close(c, NULL);
+    return -1;
   }
   client_throttle(c);
   return 0;
@@ -146,12 +120,12 @@ static int client_feed(sc_api_client *c, const char *data, size_t len) {
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_api_client *c = sc_struct_of(w, sc_api_client, rd);
+  sc_api_client *c = sc_struct_of(w, sc_api_client, conn.rd);
   char buf[4096];
   (void)loop;
   (void)revents;
   while (c->out.len < SC_APISOCK_READ_BELOW) {
-    ssize_t n = read(c->fd, buf, sizeof(buf));
+    ssize_t n = read(c->conn.fd, buf, sizeof(buf));
     int e = n < 0 ? errno : 0;
     if (n > 0) {
       if (client_feed(c, buf, (size_t)n) != 0) {
@@ -185,7 +159,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_api_client *c = sc_struct_of(w, sc_api_client, wr);
+  sc_api_client *c = sc_struct_of(w, sc_api_client, conn.wr);
   (void)loop;
   (void)revents;
   client_flush(c);
@@ -196,30 +170,19 @@ static void client_new(sc_apisock *a, int fd) {
       "{\"error\":{\"code\":\"too_many_clients\",\"message\":\"at most 64 "
       "connections\"}}\n";
   sc_api_client *c;
-  if (a->nclients >= SC_APISOCK_MAX_CLIENTS ||
+  if (a->clients.n >= SC_APISOCK_MAX_CLIENTS ||
       (c = calloc(1, sizeof(*c))) == NULL) {
-    /* Best effort: the socket is new, so its buffer has room. */
-    (void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+    sc_conn_refuse(fd, busy, sizeof(busy) - 1);
     sc_logger_log(a->log, SC_LOG_DEBUG, "api client refused: %s",
-                  a->nclients >= SC_APISOCK_MAX_CLIENTS ? "too many clients"
-                                                        : "out of memory");
+                  a->clients.n >= SC_APISOCK_MAX_CLIENTS ? "too many clients"
+                                                         : "out of memory");
     return;
   }
   c->srv = a;
-  c->fd = fd;
   c->reading = 1;
   sc_textbuf_init(&c->line, SC_API_MAX_LINE + 1);
   sc_textbuf_init(&c->out, SC_APISOCK_HARD_OUTPUT);
-  ev_io_init(&c->rd, client_read_cb, fd, EV_READ);
-  ev_io_init(&c->wr, client_write_cb, fd, EV_WRITE);
-  ev_io_start(a->loop, &c->rd);
-  c->next = a->clients;
-  if (a->clients != NULL) {
-    a->clients->prev = c;
-  }
-  a->clients = c;
-  a->nclients++;
+  sc_conn_add(&a->clients, &c->conn, fd, client_read_cb, client_write_cb);
 }
 
 static void on_accept(sc_unixsrv *u, int fd) {
@@ -241,18 +204,19 @@ static void client_event(sc_api_client *c, const sc_textbuf *line) {
     return;
   }
   a->events_sent++;
-  if (!ev_is_active(&c->wr)) {
+  if (!ev_is_active(&c->conn.wr)) {
     client_flush(c);
   }
 }
 
 void sc_apisock_event(sc_apisock *a, const sc_api_event *e) {
-  sc_api_client *c = a->clients, *next;
+  sc_conn *k, *next;
   sc_textbuf line;
   sc_textbuf_init(&line, 0);
-  for (; c != NULL; c = next) {
+  for (k = a->clients.head; k != NULL; k = next) {
+    sc_api_client *c = sc_struct_of(k, sc_api_client, conn);
     size_t i;
-    next = c->next; /* client_event may close |c| */
+    next = k->next; /* client_event may close |c| */
     for (i = 0; i < c->subs.n; i++) {
       const sc_api_sub *s = &c->subs.items[i];
       if ((s->events & e->kind) != 0 &&
@@ -281,15 +245,14 @@ int sc_apisock_open(sc_apisock *a, struct ev_loop *loop, const char *path,
   a->node = node;
   a->groups = groups;
   a->now = now;
+  sc_conns_init(&a->clients, loop);
   return sc_unixsrv_open(&a->srv, loop, path, origin, "api socket", on_accept,
                          log, err, errlen);
 }
 
 void sc_apisock_close(sc_apisock *a) {
-  sc_api_client *c = a->clients, *next;
-  for (; c != NULL; c = next) {
-    next = c->next;
-    client_close(c, NULL);
+  while (a->clients.head != NULL) {
+    client_close(sc_struct_of(a->clients.head, sc_api_client, conn), NULL);
   }
   sc_unixsrv_close(&a->srv);
 }

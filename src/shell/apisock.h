@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "conn.h"
 #include "grouptab.h"
 #include "log.h"
 #include "stratocast.h"
@@ -43,8 +44,7 @@ typedef struct sc_apisock {
   sc_grouptab *groups;
   uint64_t (*now)(void); /* the monotonic clock, ns */
   sc_unixsrv srv;
-  sc_api_client *clients; /* doubly linked */
-  size_t nclients;
+  sc_conns clients;
   uint64_t events_sent, events_dropped; /* over every connection */
 } sc_apisock;
 

@@ -34,10 +34,8 @@ enum client_state {
 
 struct sc_metricshttp_client {
   sc_metricshttp *m;
-  sc_metricshttp_client *prev, *next;
-  int fd;
-  int state; /* enum client_state */
-  ev_io rd, wr;
+  sc_conn conn;
+  int state;      /* enum client_state */
   ev_timer timer; /* the whole exchange, then the linger after a 408 */
   size_t reqlen;
   char req[SC_METRICSHTTP_MAX_REQUEST];
@@ -47,53 +45,34 @@ struct sc_metricshttp_client {
 static void client_close(sc_metricshttp_client *c, const char *why) {
   sc_metricshttp *m = c->m;
   if (why != NULL) {
-    sc_logger_log(m->log, SC_LOG_DEBUG, "metrics client %d dropped: %s", c->fd,
-                  why);
+    sc_logger_log(m->log, SC_LOG_DEBUG, "metrics client %d dropped: %s",
+                  c->conn.fd, why);
   }
-  ev_io_stop(m->loop, &c->rd);
-  ev_io_stop(m->loop, &c->wr);
   ev_timer_stop(m->loop, &c->timer);
-  close(c->fd);
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    m->clients = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
-  }
-  m->nclients--;
+  sc_conn_remove(&c->conn);
   sc_textbuf_free(&c->out);
   free(c);
 }
 
 /* Writes what the socket takes. Returns 0, or -1 if |c| was closed. */
 static int client_flush(sc_metricshttp_client *c) {
-  sc_metricshttp *m = c->m;
-  while (c->out.len > 0) {
-    ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-    int e = n < 0 ? errno : 0;
-    if (n > 0) {
-      sc_textbuf_consume(&c->out, (size_t)n);
-    } else if (e == EINTR) {
-      continue;
-    } else if (e == EAGAIN) {
-      ev_io_start(m->loop, &c->wr);
-      return 0;
-    } else {
-      client_close(c, strerror(e));
-      return -1;
-    }
+  ssize_t n = sc_conn_send(&c->conn, c->out.data, c->out.len);
+  if (n < 0) {
+    client_close(c, strerror(errno));
+    return -1;
   }
-  ev_io_stop(m->loop, &c->wr);
-  if (!ev_is_active(&c->rd)) {
+  sc_textbuf_consume(&c->out, (size_t)n);
+  if (c->out.len > 0) {
+    return 0;
+  }
+  if (!ev_is_active(&c->conn.rd)) {
     client_close(c, NULL); /* the client closed its side already */
     return -1;
   }
   /* Answer sent: half-close and read until the client closes too, so that
    * unread request bytes cannot turn our FIN into a reset that destroys
    * the answer. The timer still bounds the wait. */
-  shutdown(c->fd, SHUT_WR);
+  shutdown(c->conn.fd, SHUT_WR);
   c->state = CLIENT_DRAINING;
   return 0;
 }
@@ -117,7 +96,7 @@ static void client_refuse(sc_metricshttp_client *c, int status) {
   char head[256];
   size_t n = sc_httpreq_refusal(head, sizeof(head), status);
   sc_logger_log(c->m->log, SC_LOG_DEBUG, "metrics client %d: answered %d",
-                c->fd, status);
+                c->conn.fd, status);
   client_send(c, head, n, NULL);
 }
 
@@ -175,7 +154,7 @@ static void client_eof(sc_metricshttp_client *c, ssize_t n, int e) {
   if (n < 0) {
     client_close(c, strerror(e));
   } else if (c->state == CLIENT_ANSWERING) {
-    ev_io_stop(c->m->loop, &c->rd); /* a half-close: keep sending */
+    ev_io_stop(c->m->loop, &c->conn.rd); /* a half-close: keep sending */
   } else {
     client_close(c, c->state == CLIENT_REQUEST && c->reqlen > 0
                         ? "closed before the end of its request"
@@ -184,7 +163,7 @@ static void client_eof(sc_metricshttp_client *c, ssize_t n, int e) {
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, rd);
+  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, conn.rd);
   char scratch[4096];
   int rounds;
   (void)loop;
@@ -193,9 +172,9 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   for (rounds = 0; rounds < 8; rounds++) {
     int requesting = c->state == CLIENT_REQUEST, e;
     ssize_t n = requesting
-                    ? recv(c->fd, c->req + c->reqlen,
+                    ? recv(c->conn.fd, c->req + c->reqlen,
                            sizeof(c->req) - c->reqlen, MSG_DONTWAIT)
-                    : recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+                    : recv(c->conn.fd, scratch, sizeof(scratch), MSG_DONTWAIT);
     e = n < 0 ? errno : 0;
     if (n > 0 && requesting) {
       c->reqlen += (size_t)n;
@@ -214,7 +193,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, wr);
+  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, conn.wr);
   (void)loop;
   (void)revents;
   (void)client_flush(c);
@@ -238,37 +217,26 @@ static void client_timer_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void refuse_busy(sc_metricshttp *m, int fd) {
   char head[256];
   size_t n = sc_httpreq_refusal(head, sizeof(head), 503);
-  /* Best effort: the socket is new, so its buffer has room. */
-  (void)send(fd, head, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-  close(fd);
+  sc_conn_refuse(fd, head, n);
   sc_logger_log(m->log, SC_LOG_DEBUG, "metrics client refused: %s",
-                m->nclients >= SC_METRICSHTTP_MAX_CLIENTS ? "too many clients"
-                                                          : "out of memory");
+                m->clients.n >= SC_METRICSHTTP_MAX_CLIENTS ? "too many clients"
+                                                           : "out of memory");
 }
 
 static void on_accept(sc_tcpsrv *srv, int fd) {
   sc_metricshttp *m = sc_struct_of(srv, sc_metricshttp, srv);
   sc_metricshttp_client *c;
-  if (m->nclients >= SC_METRICSHTTP_MAX_CLIENTS ||
+  if (m->clients.n >= SC_METRICSHTTP_MAX_CLIENTS ||
       (c = calloc(1, sizeof(*c))) == NULL) {
     refuse_busy(m, fd);
     return;
   }
   c->m = m;
-  c->fd = fd;
   c->state = CLIENT_REQUEST;
   sc_textbuf_init(&c->out, MAX_ANSWER);
-  ev_io_init(&c->rd, client_read_cb, fd, EV_READ);
-  ev_io_init(&c->wr, client_write_cb, fd, EV_WRITE);
   ev_timer_init(&c->timer, client_timer_cb, SC_METRICSHTTP_TIMEOUT, 0.);
-  ev_io_start(m->loop, &c->rd);
   ev_timer_start(m->loop, &c->timer);
-  c->next = m->clients;
-  if (m->clients != NULL) {
-    m->clients->prev = c;
-  }
-  m->clients = c;
-  m->nclients++;
+  sc_conn_add(&m->clients, &c->conn, fd, client_read_cb, client_write_cb);
 }
 
 int sc_metricshttp_open(sc_metricshttp *m, struct ev_loop *loop,
@@ -284,6 +252,7 @@ int sc_metricshttp_open(sc_metricshttp *m, struct ev_loop *loop,
   m->view_fn = view_fn;
   m->view_user = user;
   m->srv.fd = -1;
+  sc_conns_init(&m->clients, loop);
   if (sc_udp_parse_listen(addr, &ss, &sslen, why, sizeof(why)) != 0 ||
       sc_tcpsrv_open(&m->srv, loop, &ss, sslen, on_accept, why, sizeof(why)) !=
           0) {
@@ -294,10 +263,9 @@ int sc_metricshttp_open(sc_metricshttp *m, struct ev_loop *loop,
 }
 
 void sc_metricshttp_close(sc_metricshttp *m) {
-  sc_metricshttp_client *c = m->clients, *next;
-  for (; c != NULL; c = next) {
-    next = c->next;
-    client_close(c, NULL);
+  while (m->clients.head != NULL) {
+    client_close(sc_struct_of(m->clients.head, sc_metricshttp_client, conn),
+                 NULL);
   }
   sc_tcpsrv_close(&m->srv);
 }

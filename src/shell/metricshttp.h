@@ -19,6 +19,7 @@
 #include <ev.h>
 #include <stddef.h>
 
+#include "conn.h"
 #include "log.h"
 #include "stats.h"
 #include "tcpsrv.h"
@@ -35,9 +36,8 @@ typedef struct sc_metricshttp {
   const sc_logger *log;
   sc_stats_view_fn view_fn;
   void *view_user;
-  sc_tcpsrv srv;                  /* srv.fd -1 while closed */
-  sc_metricshttp_client *clients; /* doubly linked */
-  size_t nclients;
+  sc_tcpsrv srv; /* srv.fd -1 while closed */
+  sc_conns clients;
 } sc_metricshttp;
 
 /* sc_metricshttp_open parses |addr| (numeric "ADDR:PORT" as --listen;

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conn.h"
 #include "httpreq.h"
 #include "iospec.h"
 #include "mpegts.h"
@@ -143,12 +144,11 @@ enum client_state {
 
 struct client {
   sc_sink *k;
-  struct client *prev, *next;
-  int state;   /* enum client_state */
-  int started; /* has had its clean point */
-  struct outq out;
-  ev_io rd, wr;
-  ev_timer timer; /* request timeout, then linger */
+  sc_conn conn;
+  int state;       /* enum client_state */
+  int started;     /* has had its clean point */
+  struct outq out; /* on conn.fd */
+  ev_timer timer;  /* request timeout, then linger */
   size_t reqlen;
   char req[SC_SINK_MAX_REQUEST];
 };
@@ -171,7 +171,7 @@ struct sc_sink {
   uint8_t dgram[SC_SINK_DATAGRAM];
   /* HTTP */
   sc_tcpsrv srv;
-  struct client *clients;
+  sc_conns clients;
 };
 
 /* ---- stdout ------------------------------------------------------------- */
@@ -352,21 +352,11 @@ static int open_udp(sc_sink *k, const sc_iospec *io, char *err, size_t errlen) {
 
 static void client_close(struct client *c) {
   sc_sink *k = c->k;
-  ev_io_stop(k->loop, &c->rd);
-  ev_io_stop(k->loop, &c->wr);
   ev_timer_stop(k->loop, &c->timer);
-  close(c->out.fd);
+  sc_conn_remove(&c->conn);
   outq_clear(&c->out);
   if (c->state == CLIENT_STREAMING) {
     k->st.clients_now--;
-  }
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    k->clients = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
   }
   free(c);
 }
@@ -392,10 +382,10 @@ static int client_flush(struct client *c) {
     return -1;
   }
   if (r == 1) {
-    ev_io_start(k->loop, &c->wr);
+    ev_io_start(k->loop, &c->conn.wr);
     return 0;
   }
-  ev_io_stop(k->loop, &c->wr);
+  ev_io_stop(k->loop, &c->conn.wr);
   if (c->state == CLIENT_CLOSING) {
     /* Answer sent: half-close and read until the client closes too, so
      * that unread request bytes cannot turn our FIN into a reset that
@@ -453,7 +443,7 @@ static void client_request(struct client *c) {
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  struct client *c = sc_struct_of(w, struct client, rd);
+  struct client *c = sc_struct_of(w, struct client, conn.rd);
   char scratch[4096];
   int rounds;
   (void)revents;
@@ -489,7 +479,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  struct client *c = sc_struct_of(w, struct client, wr);
+  struct client *c = sc_struct_of(w, struct client, conn.wr);
   (void)loop;
   (void)revents;
   (void)client_flush(c);
@@ -517,16 +507,9 @@ static void client_new(sc_sink *k, int fd) {
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   c->k = k;
   outq_init(&c->out, fd, 1);
-  ev_io_init(&c->rd, client_read_cb, fd, EV_READ);
-  ev_io_init(&c->wr, client_write_cb, fd, EV_WRITE);
   ev_timer_init(&c->timer, client_timer_cb, SC_SINK_REQUEST_TIMEOUT, 0.);
-  ev_io_start(k->loop, &c->rd);
   ev_timer_start(k->loop, &c->timer);
-  c->next = k->clients;
-  if (k->clients != NULL) {
-    k->clients->prev = c;
-  }
-  k->clients = c;
+  sc_conn_add(&k->clients, &c->conn, fd, client_read_cb, client_write_cb);
 }
 
 static void on_accept(sc_tcpsrv *srv, int fd) {
@@ -534,10 +517,11 @@ static void on_accept(sc_tcpsrv *srv, int fd) {
 }
 
 static void http_write(sc_sink *k, const uint8_t *d, size_t n, int clean) {
-  struct client *c, *next;
-  for (c = k->clients; c != NULL; c = next) {
+  sc_conn *e, *next;
+  for (e = k->clients.head; e != NULL; e = next) {
+    struct client *c = sc_struct_of(e, struct client, conn);
     int r;
-    next = c->next;
+    next = e->next;
     if (c->state != CLIENT_STREAMING || (!c->started && !clean)) {
       continue;
     }
@@ -548,7 +532,7 @@ static void http_write(sc_sink *k, const uint8_t *d, size_t n, int clean) {
     } else if (r < 0) {
       client_drop(c, &k->st.clients_gone, n);
     } else if (c->out.len > 0) {
-      ev_io_start(k->loop, &c->wr);
+      ev_io_start(k->loop, &c->conn.wr);
     }
   }
 }
@@ -576,6 +560,7 @@ int sc_sink_open(sc_sink **ps, struct ev_loop *loop, const char *spec,
     return -1;
   }
   k->loop = loop;
+  sc_conns_init(&k->clients, loop);
   k->kind = io.kind;
   k->max_backlog = max_backlog > 0 ? max_backlog : SC_SINK_DEFAULT_BACKLOG;
   k->srv.fd = -1;
@@ -621,13 +606,11 @@ void sc_sink_write(sc_sink *k, const uint8_t *data, size_t len, int clean) {
 }
 
 void sc_sink_close(sc_sink *k) {
-  struct client *c, *next;
   if (k == NULL) {
     return;
   }
-  for (c = k->clients; c != NULL; c = next) {
-    next = c->next;
-    client_close(c);
+  while (k->clients.head != NULL) {
+    client_close(sc_struct_of(k->clients.head, struct client, conn));
   }
   sc_tcpsrv_close(&k->srv);
   ev_io_stop(k->loop, &k->out_wr);

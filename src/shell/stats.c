@@ -500,9 +500,7 @@ int sc_stats_answer(const sc_stats_view *view, const char *cmd, size_t len,
 
 struct sc_stats_client {
   sc_statsock *srv;
-  sc_stats_client *prev, *next;
-  int fd;
-  ev_io rd, wr;
+  sc_conn conn;
   ev_timer idle;
   char line[SC_STATS_MAX_LINE + 1]; /* + room for a '\r' before '\n' */
   size_t linelen;
@@ -514,53 +512,36 @@ struct sc_stats_client {
 static void client_close(sc_stats_client *c, const char *why) {
   sc_statsock *s = c->srv;
   if (why != NULL) {
-    sc_logger_log(s->log, SC_LOG_DEBUG, "stats client %d dropped: %s", c->fd,
-                  why);
+    sc_logger_log(s->log, SC_LOG_DEBUG, "stats client %d dropped: %s",
+                  c->conn.fd, why);
   }
-  ev_io_stop(s->loop, &c->rd);
-  ev_io_stop(s->loop, &c->wr);
   ev_timer_stop(s->loop, &c->idle);
-  close(c->fd);
-  if (c->prev != NULL) {
-    c->prev->next = c->next;
-  } else {
-    s->clients = c->next;
-  }
-  if (c->next != NULL) {
-    c->next->prev = c->prev;
-  }
-  s->nclients--;
+  sc_conn_remove(&c->conn);
   sc_textbuf_free(&c->out);
   free(c);
 }
 
 /* Writes what the socket takes. Returns 0, or -1 if |c| was closed. */
 static int client_flush(sc_stats_client *c) {
-  sc_statsock *s = c->srv;
-  while (c->out.len > 0) {
-    ssize_t n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-    int e = n < 0 ? errno : 0;
-    if (n > 0) {
-      sc_textbuf_consume(&c->out, (size_t)n);
-      ev_timer_again(s->loop, &c->idle);
-    } else if (e == EINTR) {
-      continue;
-    } else if (e == EAGAIN) {
-      ev_io_start(s->loop, &c->wr);
-      return 0;
-    } else {
-      client_close(c, strerror(e));
-      return -1;
-    }
+  ssize_t n = sc_conn_send(&c->conn, c->out.data, c->out.len);
+  if (n < 0) {
+    client_close(c, strerror(errno));
+    return -1;
   }
-  ev_io_stop(s->loop, &c->wr);
+  if (n > 0) {
+    sc_textbuf_consume(&c->out, (size_t)n);
+    ev_timer_again(c->srv->loop, &c->idle);
+  }
+  if (c->out.len > 0) {
+    return 0;
+  }
   if (!c->reading) {
     if (!c->discarding) {
       client_close(c, NULL);
       return -1;
     }
     /* Answers are out; tell the client while we drain its input. */
-    shutdown(c->fd, SHUT_WR);
+    shutdown(c->conn.fd, SHUT_WR);
   }
   return 0;
 }
@@ -634,14 +615,14 @@ static int client_feed(sc_stats_client *c, const char *data, size_t len) {
 }
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_stats_client *c = sc_struct_of(w, sc_stats_client, rd);
+  sc_stats_client *c = sc_struct_of(w, sc_stats_client, conn.rd);
   char buf[4096];
   int rounds;
   (void)loop;
   (void)revents;
   /* A few reads per wakeup keep one chatty client from starving others. */
   for (rounds = 0; rounds < 8; rounds++) {
-    ssize_t n = read(c->fd, buf, sizeof(buf));
+    ssize_t n = read(c->conn.fd, buf, sizeof(buf));
     int e = n < 0 ? errno : 0;
     if (n > 0) {
       if (!c->discarding && client_feed(c, buf, (size_t)n) != 0) {
@@ -660,7 +641,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
       return;
     }
     /* EOF: a last line without '\n' still counts as a command. */
-    ev_io_stop(c->srv->loop, &c->rd);
+    ev_io_stop(c->srv->loop, &c->conn.rd);
     if (c->reading && c->linelen > 0 &&
         client_command(c, c->line, c->linelen) != 0) {
       return;
@@ -673,7 +654,7 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
 }
 
 static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_stats_client *c = sc_struct_of(w, sc_stats_client, wr);
+  sc_stats_client *c = sc_struct_of(w, sc_stats_client, conn.wr);
   (void)loop;
   (void)revents;
   client_flush(c);
@@ -689,31 +670,20 @@ static void client_idle_cb(struct ev_loop *loop, ev_timer *w, int revents) {
 static void client_new(sc_statsock *s, int fd) {
   static const char busy[] = "{\"error\":\"too many clients\"}\n";
   sc_stats_client *c;
-  if (s->nclients >= SC_STATS_MAX_CLIENTS ||
+  if (s->clients.n >= SC_STATS_MAX_CLIENTS ||
       (c = calloc(1, sizeof(*c))) == NULL) {
-    /* Best effort: the socket is new, so its buffer has room. */
-    (void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-    close(fd);
+    sc_conn_refuse(fd, busy, sizeof(busy) - 1);
     sc_logger_log(s->log, SC_LOG_DEBUG, "stats client refused: %s",
-                  s->nclients >= SC_STATS_MAX_CLIENTS ? "too many clients"
-                                                      : "out of memory");
+                  s->clients.n >= SC_STATS_MAX_CLIENTS ? "too many clients"
+                                                       : "out of memory");
     return;
   }
   c->srv = s;
-  c->fd = fd;
   c->reading = 1;
   sc_textbuf_init(&c->out, SC_STATS_MAX_OUTPUT);
-  ev_io_init(&c->rd, client_read_cb, fd, EV_READ);
-  ev_io_init(&c->wr, client_write_cb, fd, EV_WRITE);
   ev_timer_init(&c->idle, client_idle_cb, 0., SC_STATS_IDLE_TIMEOUT);
-  ev_io_start(s->loop, &c->rd);
   ev_timer_again(s->loop, &c->idle);
-  c->next = s->clients;
-  if (s->clients != NULL) {
-    s->clients->prev = c;
-  }
-  s->clients = c;
-  s->nclients++;
+  sc_conn_add(&s->clients, &c->conn, fd, client_read_cb, client_write_cb);
 }
 
 static void on_accept(sc_unixsrv *u, int fd) {
@@ -728,15 +698,14 @@ int sc_statsock_open(sc_statsock *s, struct ev_loop *loop, const char *path,
   s->log = log;
   s->view_fn = view_fn;
   s->view_user = user;
+  sc_conns_init(&s->clients, loop);
   return sc_unixsrv_open(&s->srv, loop, path, origin, "stats socket", on_accept,
                          log, err, errlen);
 }
 
 void sc_statsock_close(sc_statsock *s) {
-  sc_stats_client *c = s->clients, *next;
-  for (; c != NULL; c = next) {
-    next = c->next;
-    client_close(c, NULL);
+  while (s->clients.head != NULL) {
+    client_close(sc_struct_of(s->clients.head, sc_stats_client, conn), NULL);
   }
   sc_unixsrv_close(&s->srv);
 }

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "conn.h"
 #include "grouprate.h"
 #include "json.h"
 #include "log.h"
@@ -60,8 +61,7 @@ typedef struct sc_statsock {
   sc_stats_view_fn view_fn;
   void *view_user;
   sc_unixsrv srv;
-  sc_stats_client *clients; /* doubly linked */
-  size_t nclients;
+  sc_conns clients;
 } sc_statsock;
 
 /* sc_statsock_open opens the socket at |path| as sc_unixsrv_open does

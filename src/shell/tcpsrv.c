@@ -15,37 +15,9 @@
 
 #include "sc_macro.h"
 
-_Static_assert(EAGAIN == EWOULDBLOCK, "EAGAIN and EWOULDBLOCK differ");
-
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_tcpsrv *t = sc_struct_of(w, sc_tcpsrv, accept_w);
-  (void)revents;
-  for (;;) {
-    int fd = accept4(t->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-      t->on_accept(t, fd);
-      continue;
-    }
-    if (e == EAGAIN) {
-      return;
-    }
-    if (e == EINTR || e == ECONNABORTED || e == EPROTO) {
-      continue;
-    }
-    /* Out of descriptors or memory: pause instead of spinning on a
-     * listener that stays readable. */
-    ev_io_stop(loop, &t->accept_w);
-    ev_timer_set(&t->accept_retry, SC_TCPSRV_ACCEPT_RETRY, 0.);
-    ev_timer_start(loop, &t->accept_retry);
-    return;
-  }
-}
-
-static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc_tcpsrv *t = sc_struct_of(w, sc_tcpsrv, accept_retry);
-  (void)revents;
-  ev_io_start(loop, &t->accept_w);
+static void accepted(sc_acceptor *a, int fd) {
+  sc_tcpsrv *t = sc_struct_of(a, sc_tcpsrv, acceptor);
+  t->on_accept(t, fd);
 }
 
 static unsigned sockaddr_port(const struct sockaddr_storage *ss) {
@@ -102,9 +74,7 @@ int sc_tcpsrv_open(sc_tcpsrv *t, struct ev_loop *loop,
     memcpy(&t->local, addr, addrlen);
   }
   t->port = sockaddr_port(&t->local);
-  ev_io_init(&t->accept_w, accept_cb, t->fd, EV_READ);
-  ev_timer_init(&t->accept_retry, accept_retry_cb, SC_TCPSRV_ACCEPT_RETRY, 0.);
-  ev_io_start(loop, &t->accept_w);
+  sc_acceptor_start(&t->acceptor, loop, t->fd, accepted, NULL);
   return 0;
 }
 
@@ -112,8 +82,7 @@ void sc_tcpsrv_close(sc_tcpsrv *t) {
   if (t->fd < 0) {
     return;
   }
-  ev_io_stop(t->loop, &t->accept_w);
-  ev_timer_stop(t->loop, &t->accept_retry);
+  sc_acceptor_stop(&t->acceptor);
   close(t->fd);
   t->fd = -1;
 }

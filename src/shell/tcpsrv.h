@@ -2,11 +2,9 @@
  * tcpsrv.h: a listening TCP socket for the daemon's HTTP servers (the
  * stream sink's http:// and the Prometheus endpoint).
  *
- * The listener is non-blocking; accepted connections are non-blocking and
- * close-on-exec and go to the owner's callback. When accept fails for
- * lack of descriptors or memory, accepting pauses for a second instead of
- * spinning on a listener that stays readable. The IPv6 wildcard ([::])
- * is dual-stack, as --listen is.
+ * The listener is non-blocking; connections are accepted as conn.h's
+ * sc_acceptor does and go to the owner's callback. The IPv6 wildcard
+ * ([::]) is dual-stack, as --listen is.
  */
 #ifndef SC_SHELL_TCPSRV_H
 #define SC_SHELL_TCPSRV_H
@@ -15,7 +13,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#define SC_TCPSRV_ACCEPT_RETRY 1.0 /* seconds, after EMFILE and co. */
+#include "conn.h"
+
 #define SC_TCPSRV_BACKLOG 64
 
 typedef struct sc_tcpsrv sc_tcpsrv;
@@ -30,8 +29,7 @@ struct sc_tcpsrv {
   int fd;        /* -1 while closed */
   unsigned port; /* the bound port (the real one after port 0) */
   struct sockaddr_storage local; /* the bound address, with that port */
-  ev_io accept_w;
-  ev_timer accept_retry;
+  sc_acceptor acceptor;
 };
 
 /* sc_tcpsrv_open binds |addr| (|addrlen| bytes; port 0 takes any free

@@ -20,36 +20,14 @@
 #include "sc_macro.h"
 #include "stratocast.h"
 
-static void accept_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_unixsrv *s = sc_struct_of(w, sc_unixsrv, accept_w);
-  (void)revents;
-  for (;;) {
-    int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    int e = fd < 0 ? errno : 0;
-    if (fd >= 0) {
-      s->on_accept(s, fd);
-      continue;
-    }
-    if (e == EAGAIN) {
-      return;
-    }
-    if (e == EINTR || e == ECONNABORTED || e == EPROTO) {
-      continue;
-    }
-    /* Out of descriptors or memory: pause instead of spinning on a
-     * listener that stays readable. */
-    sc_logger_log(s->log, SC_LOG_WARN, "%s: accept: %s", s->what, strerror(e));
-    ev_io_stop(loop, &s->accept_w);
-    ev_timer_set(&s->accept_retry, SC_UNIXSRV_ACCEPT_RETRY, 0.);
-    ev_timer_start(loop, &s->accept_retry);
-    return;
-  }
+static void accepted(sc_acceptor *a, int fd) {
+  sc_unixsrv *u = sc_struct_of(a, sc_unixsrv, acceptor);
+  u->on_accept(u, fd);
 }
 
-static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents) {
-  sc_unixsrv *s = sc_struct_of(w, sc_unixsrv, accept_retry);
-  (void)revents;
-  ev_io_start(loop, &s->accept_w);
+static void accept_paused(sc_acceptor *a, int err) {
+  sc_unixsrv *u = sc_struct_of(a, sc_unixsrv, acceptor);
+  sc_logger_log(u->log, SC_LOG_WARN, "%s: accept: %s", u->what, strerror(err));
 }
 
 /* Creates the socket's directory if it is missing. */
@@ -184,17 +162,14 @@ int sc_unixsrv_open(sc_unixsrv *u, struct ev_loop *loop, const char *path,
     sc_unixsrv_close(u);
     return -1;
   }
-  ev_io_init(&u->accept_w, accept_cb, u->fd, EV_READ);
-  ev_timer_init(&u->accept_retry, accept_retry_cb, SC_UNIXSRV_ACCEPT_RETRY, 0.);
-  ev_io_start(loop, &u->accept_w);
+  sc_acceptor_start(&u->acceptor, loop, u->fd, accepted, accept_paused);
   return 0;
 }
 
 void sc_unixsrv_close(sc_unixsrv *u) {
   struct stat st;
   if (u->fd >= 0) {
-    ev_io_stop(u->loop, &u->accept_w);
-    ev_timer_stop(u->loop, &u->accept_retry);
+    sc_acceptor_stop(&u->acceptor);
     close(u->fd);
     /* Only our own file: a second daemon may have replaced a socket it
      * found unanswered. */

@@ -5,10 +5,8 @@
  * The socket lives in a directory created 0700 when missing and is itself
  * 0600 from its first moment. A socket file left by a daemon that is gone
  * is removed; one that another daemon answers on, or a file that is not a
- * socket, is refused. Accepted connections are non-blocking and
- * close-on-exec and go to the owner's callback; when accept fails for
- * lack of descriptors or memory, accepting pauses for a second instead of
- * spinning on a listener that stays readable.
+ * socket, is refused. Connections are accepted as conn.h's sc_acceptor
+ * does and go to the owner's callback; a pause in accepting is logged.
  */
 #ifndef SC_SHELL_UNIXSRV_H
 #define SC_SHELL_UNIXSRV_H
@@ -17,9 +15,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "conn.h"
 #include "log.h"
-
-#define SC_UNIXSRV_ACCEPT_RETRY 1.0 /* seconds, after EMFILE and co. */
 
 typedef struct sc_unixsrv sc_unixsrv;
 
@@ -36,8 +33,7 @@ struct sc_unixsrv {
   char *path;
   dev_t dev; /* identity of the socket file we bound, so that we never */
   ino_t ino; /* remove one another daemon created after us */
-  ev_io accept_w;
-  ev_timer accept_retry;
+  sc_acceptor acceptor;
 };
 
 /* sc_unixsrv_open creates the directory of |path| if missing (0700),
