@@ -61,31 +61,46 @@ struct opt_def {
   int id;           /* enum opt_id */
   int has_arg;
   int in_file; /* allowed as a config file key */
+  /* Checks a value of option |id| as far as it can without I/O; NULL:
+   * anything non-empty. Returns 0, or -1 with a message in |err|. */
+  int (*check)(int id, const char *value, const char *origin, char *err,
+               size_t errlen);
 };
 
+static int check_log_level(int id, const char *value, const char *origin,
+                           char *err, size_t errlen);
+static int check_log_to(int id, const char *value, const char *origin,
+                        char *err, size_t errlen);
+static int check_stream_value(int id, const char *value, const char *origin,
+                              char *err, size_t errlen);
+static int check_metrics_listen(int id, const char *value, const char *origin,
+                                char *err, size_t errlen);
+static int check_limit(int id, const char *value, const char *origin, char *err,
+                       size_t errlen);
+
 static const struct opt_def opt_defs[] = {
-    {"listen", OPT_LISTEN, 1, 1},
-    {"state-dir", OPT_STATE_DIR, 1, 1},
-    {"stats-socket", OPT_STATS_SOCKET, 1, 1},
-    {"api-socket", OPT_API_SOCKET, 1, 1},
-    {"bootstrap", OPT_BOOTSTRAP, 1, 1},
-    {"group", OPT_GROUP, 1, 1},
-    {"log-level", OPT_LOG_LEVEL, 1, 1},
-    {"log-to", OPT_LOG_TO, 1, 1},
-    {"publish", OPT_PUBLISH, 1, 1},
-    {"source", OPT_SOURCE, 1, 1},
-    {"stream-key", OPT_STREAM_KEY, 1, 1},
-    {"rate", OPT_RATE, 1, 1},
-    {"play", OPT_PLAY, 1, 1},
-    {"sink", OPT_SINK, 1, 1},
-    {"publisher", OPT_PUBLISHER, 1, 1},
-    {"window", OPT_WINDOW, 1, 1},
-    {"metrics-listen", OPT_METRICS_LISTEN, 1, 1},
-    {"max-sessions", OPT_MAX_SESSIONS, 1, 1},
-    {"push-capacity", OPT_PUSH_CAPACITY, 1, 1},
-    {"config", OPT_CONFIG, 1, 0},
-    {"help", OPT_HELP, 0, 0},
-    {"version", OPT_VERSION, 0, 0},
+    {"listen", OPT_LISTEN, 1, 1, NULL},
+    {"state-dir", OPT_STATE_DIR, 1, 1, NULL},
+    {"stats-socket", OPT_STATS_SOCKET, 1, 1, NULL},
+    {"api-socket", OPT_API_SOCKET, 1, 1, NULL},
+    {"bootstrap", OPT_BOOTSTRAP, 1, 1, NULL},
+    {"group", OPT_GROUP, 1, 1, NULL},
+    {"log-level", OPT_LOG_LEVEL, 1, 1, check_log_level},
+    {"log-to", OPT_LOG_TO, 1, 1, check_log_to},
+    {"publish", OPT_PUBLISH, 1, 1, check_stream_value},
+    {"source", OPT_SOURCE, 1, 1, check_stream_value},
+    {"stream-key", OPT_STREAM_KEY, 1, 1, NULL},
+    {"rate", OPT_RATE, 1, 1, check_stream_value},
+    {"play", OPT_PLAY, 1, 1, check_stream_value},
+    {"sink", OPT_SINK, 1, 1, check_stream_value},
+    {"publisher", OPT_PUBLISHER, 1, 1, check_stream_value},
+    {"window", OPT_WINDOW, 1, 1, check_stream_value},
+    {"metrics-listen", OPT_METRICS_LISTEN, 1, 1, check_metrics_listen},
+    {"max-sessions", OPT_MAX_SESSIONS, 1, 1, check_limit},
+    {"push-capacity", OPT_PUSH_CAPACITY, 1, 1, check_limit},
+    {"config", OPT_CONFIG, 1, 0, NULL},
+    {"help", OPT_HELP, 0, 0, NULL},
+    {"version", OPT_VERSION, 0, 0, NULL},
 };
 
 /* What one source (the command line or the file) said. */
@@ -294,11 +309,12 @@ static int check_stream_value(int id, const char *value, const char *origin,
 }
 
 /* --metrics-listen: a numeric ADDR:PORT, as --listen (port 0: any). */
-static int check_metrics_listen(const char *value, const char *origin,
+static int check_metrics_listen(int id, const char *value, const char *origin,
                                 char *err, size_t errlen) {
   struct sockaddr_storage ss;
   socklen_t sslen;
   char why[256];
+  (void)id;
   if (sc_udp_parse_listen(value, &ss, &sslen, why, sizeof(why)) != 0) {
     seterr(err, errlen, "%s %s: %s", origin, value, why);
     return -1;
@@ -306,9 +322,22 @@ static int check_metrics_listen(const char *value, const char *origin,
   return 0;
 }
 
+static int check_log_level(int id, const char *value, const char *origin,
+                           char *err, size_t errlen) {
+  (void)id;
+  if (sc_logger_level_parse(value) >= 0) {
+    return 0;
+  }
+  seterr(err, errlen,
+         "%s %s: unknown log level (use error, warn, info or debug)", origin,
+         value);
+  return -1;
+}
+
 /* --log-to: stderr, syslog or syslog:PATH with an absolute PATH. */
-static int check_log_to(const char *value, const char *origin, char *err,
-                        size_t errlen) {
+static int check_log_to(int id, const char *value, const char *origin,
+                        char *err, size_t errlen) {
+  (void)id;
   if (strcmp(value, "stderr") == 0 || strcmp(value, "syslog") == 0 ||
       (strncmp(value, "syslog:", 7) == 0 && value[7] == '/' &&
        strlen(value + 7) < sizeof(((struct sockaddr_un *)0)->sun_path))) {
@@ -337,8 +366,7 @@ static int parse_limit(int id, const char *s, uint32_t *out) {
 static int check_limit(int id, const char *value, const char *origin, char *err,
                        size_t errlen) {
   uint32_t n;
-  if ((id != OPT_MAX_SESSIONS && id != OPT_PUSH_CAPACITY) ||
-      parse_limit(id, value, &n) == 0) {
+  if (parse_limit(id, value, &n) == 0) {
     return 0;
   }
   if (id == OPT_MAX_SESSIONS) {
@@ -363,19 +391,8 @@ static int layer_set(struct layer *l, const struct opt_def *def,
     seterr(err, errlen, "%s: empty value", origin);
     return -1;
   }
-  if (def->id == OPT_LOG_LEVEL && sc_logger_level_parse(value) < 0) {
-    seterr(err, errlen,
-           "%s %s: unknown log level (use error, warn, info or debug)", origin,
-           value);
-    return -1;
-  }
-  if (def->id == OPT_LOG_TO && check_log_to(value, origin, err, errlen) != 0) {
-    return -1;
-  }
-  if (check_stream_value(def->id, value, origin, err, errlen) != 0 ||
-      (def->id == OPT_METRICS_LISTEN &&
-       check_metrics_listen(value, origin, err, errlen) != 0) ||
-      check_limit(def->id, value, origin, err, errlen) != 0) {
+  if (def->check != NULL &&
+      def->check(def->id, value, origin, err, errlen) != 0) {
     return -1;
   }
   if (def->id == OPT_BOOTSTRAP || def->id == OPT_GROUP) {
