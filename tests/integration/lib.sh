@@ -45,7 +45,7 @@ ctl() {
 # the options give --listen) with its own state dir, stats socket and log,
 # and waits until its stats socket answers.
 start_node() {
-  local name=$1 i
+  local name=$1
   shift
   local listen=(--listen 127.0.0.1:0)
   case " $* " in *" --listen "*) listen=() ;; esac
@@ -53,6 +53,14 @@ start_node() {
     --stats-socket "$(sock_path "$name")" --log-level debug "$@" \
     >>"$(log_path "$name")" 2>&1 &
   sc_pid[$name]=$!
+  await_node "$name"
+}
+
+# await_node NAME: waits until node NAME, started in the background with
+# its PID in sc_pid[NAME], answers on its stats socket; fails, with its
+# log, if it exits first, and after 10 s.
+await_node() {
+  local name=$1 i
   for ((i = 0; i < 100; i++)); do
     if ctl "$name" help >/dev/null 2>&1; then
       return 0
@@ -143,17 +151,24 @@ wait_for() {
   done
 }
 
+# sc_print_tails: prints the tail of every log, listener output and error
+# file in $sc_tmp.
+sc_print_tails() {
+  local f
+  for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
+    [ -e "$f" ] || continue
+    echo "---- tail of $f"
+    tail -n 15 "$f"
+  done
+}
+
 # sc_exit_tails: an EXIT trap for tests that keep logs, listener outputs
 # and errors in $sc_tmp: on failure it prints the tail of each, then
 # cleans up as sc_cleanup does.
 sc_exit_tails() {
-  local status=$? f
+  local status=$?
   if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log "$sc_tmp"/*.out "$sc_tmp"/*.err; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 12 "$f"
-    done
+    sc_print_tails
   fi
   sc_cleanup
   exit "$status"

@@ -13,13 +13,9 @@ set -euo pipefail
 # 30 debug logs are too much to read: on failure show their tails, and the
 # whole log of the node that restarts.
 on_exit() {
-  local status=$? f
+  local status=$?
   if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 15 "$f"
-    done
+    sc_print_tails
     [ -z "${victim:-}" ] || { echo "---- $(log_path "$victim")" && cat "$(log_path "$victim")"; }
   fi
   sc_cleanup

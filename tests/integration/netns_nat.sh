@@ -41,11 +41,7 @@ ip netns del "$W"
 teardown() {
   local status=$? ns
   if [ "$status" -ne 0 ]; then
-    for f in "$sc_tmp"/*.log; do
-      [ -e "$f" ] || continue
-      echo "---- tail of $f"
-      tail -n 15 "$f"
-    done
+    sc_print_tails
   fi
   sc_cleanup
   for ns in "${spaces[@]}"; do
@@ -111,19 +107,14 @@ note "two hosts behind masquerading NATs, a bootstrap on the public side"
 # ---- the nodes ---------------------------------------------------------------
 # start NS NAME OUT ARGS...: stratocastd in namespace NS, stdout to OUT.
 start() {
-  local ns=$1 name=$2 out=$3 i
+  local ns=$1 name=$2 out=$3
   shift 3
   # ip execs the daemon: the PID is the daemon's, for stop_node.
   ip netns exec "$ns" "$STRATOCASTD" --state-dir "$(state_dir "$name")" \
     --stats-socket "$(sock_path "$name")" --log-level debug "$@" \
     >"$out" 2>>"$(log_path "$name")" &
   sc_pid[$name]=$!
-  for ((i = 0; i < 100; i++)); do
-    ctl "$name" help >/dev/null 2>&1 && return 0
-    kill -0 "${sc_pid[$name]}" 2>/dev/null || fail "node $name exited"
-    sleep 0.1
-  done
-  fail "node $name: stats socket did not answer within 10 s"
+  await_node "$name"
 }
 
 head -c 2000000 /dev/urandom >"$sc_tmp/source.bin"

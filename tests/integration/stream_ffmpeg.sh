@@ -24,18 +24,13 @@ mkdir -p "$out_dir"
 # start_player NAME OUT [OPTION]...: a daemon whose stdout (its sink) goes
 # to OUT and whose log goes to its log file.
 start_player() {
-  local name=$1 out=$2 i
+  local name=$1 out=$2
   shift 2
   "$STRATOCASTD" --listen 127.0.0.1:0 --state-dir "$(state_dir "$name")" \
     --stats-socket "$(sock_path "$name")" --log-level info "$@" \
     >"$out" 2>>"$(log_path "$name")" &
   sc_pid[$name]=$!
-  for ((i = 0; i < 100; i++)); do
-    ctl "$name" help >/dev/null 2>&1 && return 0
-    kill -0 "${sc_pid[$name]}" 2>/dev/null || fail "node $name exited"
-    sleep 0.1
-  done
-  fail "node $name: stats socket did not answer within 10 s"
+  await_node "$name"
 }
 
 # The broadcaster reads ffmpeg's output from stdin, through a FIFO that
