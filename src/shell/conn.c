@@ -131,6 +131,28 @@ ssize_t sc_conn_send(sc_conn *c, const void *data, size_t len) {
   return (ssize_t)sent;
 }
 
+int sc_conn_read_head(sc_conn *c, int want, char *head, size_t *len,
+                      size_t cap) {
+  char scratch[4096];
+  int rounds;
+  for (rounds = 0; rounds < 8; rounds++) {
+    ssize_t n = want ? recv(c->fd, head + *len, cap - *len, MSG_DONTWAIT)
+                     : recv(c->fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+    if (n > 0 && want) {
+      *len += (size_t)n;
+      return SC_CONN_HEAD;
+    }
+    if (n > 0 || (n < 0 && errno == EINTR)) {
+      continue; /* after the head: read and ignore */
+    }
+    if (n < 0) {
+      return errno == EAGAIN ? SC_CONN_WAIT : SC_CONN_FAILED;
+    }
+    return SC_CONN_END;
+  }
+  return SC_CONN_WAIT;
+}
+
 void sc_conn_refuse(int fd, const char *msg, size_t len) {
   (void)send(fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
   close(fd);

@@ -85,6 +85,23 @@ void sc_conn_remove(sc_conn *c);
  * set when the connection failed (the caller closes it). */
 ssize_t sc_conn_send(sc_conn *c, const void *data, size_t len);
 
+/* What sc_conn_read_head found. */
+enum sc_conn_read {
+  SC_CONN_HEAD,   /* more of the request head arrived */
+  SC_CONN_WAIT,   /* nothing more for now */
+  SC_CONN_END,    /* the client closed its side */
+  SC_CONN_FAILED, /* a read error; errno tells which */
+};
+
+/* sc_conn_read_head reads what a client of a one-request server sent:
+ * while |head| is wanted (|want|), into |head| after its |*len| bytes (at
+ * most |cap| in all), returning SC_CONN_HEAD as soon as some arrived;
+ * after that, into a scratch buffer that is thrown away. It reads at most
+ * 8 times, so that one chatty client cannot starve the others. Returns an
+ * enum sc_conn_read. */
+int sc_conn_read_head(sc_conn *c, int want, char *head, size_t *len,
+                      size_t cap);
+
 /* sc_conn_refuse sends |msg| (|len| bytes) on the new connection |fd| as
  * best it can (its buffer is empty, so it usually fits) and closes it. */
 void sc_conn_refuse(int fd, const char *msg, size_t len);

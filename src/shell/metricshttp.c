@@ -149,46 +149,21 @@ static void client_request(sc_metricshttp_client *c) {
   }
 }
 
-/* The end of the client's input (|n| 0) or a read error |e|. */
-static void client_eof(sc_metricshttp_client *c, ssize_t n, int e) {
-  if (n < 0) {
-    client_close(c, strerror(e));
-  } else if (c->state == CLIENT_ANSWERING) {
-    ev_io_stop(c->m->loop, &c->conn.rd); /* a half-close: keep sending */
-  } else {
+static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
+  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, conn.rd);
+  int r = sc_conn_read_head(&c->conn, c->state == CLIENT_REQUEST, c->req,
+                            &c->reqlen, sizeof(c->req));
+  (void)revents;
+  if (r == SC_CONN_HEAD) {
+    client_request(c); /* may close |c| */
+  } else if (r == SC_CONN_FAILED) {
+    client_close(c, strerror(errno));
+  } else if (r == SC_CONN_END && c->state == CLIENT_ANSWERING) {
+    ev_io_stop(loop, w); /* a half-close: keep sending */
+  } else if (r == SC_CONN_END) {
     client_close(c, c->state == CLIENT_REQUEST && c->reqlen > 0
                         ? "closed before the end of its request"
                         : NULL);
-  }
-}
-
-static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
-  sc_metricshttp_client *c = sc_struct_of(w, sc_metricshttp_client, conn.rd);
-  char scratch[4096];
-  int rounds;
-  (void)loop;
-  (void)revents;
-  /* A few reads per wakeup keep one chatty client from starving others. */
-  for (rounds = 0; rounds < 8; rounds++) {
-    int requesting = c->state == CLIENT_REQUEST, e;
-    ssize_t n = requesting
-                    ? recv(c->conn.fd, c->req + c->reqlen,
-                           sizeof(c->req) - c->reqlen, MSG_DONTWAIT)
-                    : recv(c->conn.fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-    e = n < 0 ? errno : 0;
-    if (n > 0 && requesting) {
-      c->reqlen += (size_t)n;
-      client_request(c);
-      return; /* |c| may be gone */
-    }
-    if (n > 0 || (n < 0 && e == EINTR)) {
-      continue; /* after the head: read and ignore */
-    }
-    if (n < 0 && e == EAGAIN) {
-      return;
-    }
-    client_eof(c, n, e);
-    return;
   }
 }
 

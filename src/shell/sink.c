@@ -444,37 +444,17 @@ static void client_request(struct client *c) {
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents) {
   struct client *c = sc_struct_of(w, struct client, conn.rd);
-  char scratch[4096];
-  int rounds;
+  int r = sc_conn_read_head(&c->conn, c->state == CLIENT_REQUEST, c->req,
+                            &c->reqlen, sizeof(c->req));
   (void)revents;
-  for (rounds = 0; rounds < 8; rounds++) {
-    int requesting = c->state == CLIENT_REQUEST, e;
-    ssize_t n = requesting
-                    ? recv(c->out.fd, c->req + c->reqlen,
-                           sizeof(c->req) - c->reqlen, MSG_DONTWAIT)
-                    : recv(c->out.fd, scratch, sizeof(scratch), MSG_DONTWAIT);
-    e = n < 0 ? errno : 0;
-    if (n > 0 && requesting) {
-      c->reqlen += (size_t)n;
-      client_request(c);
-      return; /* |c| may be gone; a pipelined rest is ignored anyway */
-    }
-    if (n > 0 || (n < 0 && e == EINTR)) {
-      continue; /* after the head: read and ignore */
-    }
-    if (n < 0 && e == EAGAIN) {
-      return;
-    }
-    if (n == 0 && c->state == CLIENT_STREAMING) {
-      ev_io_stop(loop, w); /* a half-close; keep sending */
-      return;
-    }
-    if (n < 0 && c->state == CLIENT_STREAMING) {
-      client_drop(c, &c->k->st.clients_gone, 0);
-    } else {
-      client_close(c);
-    }
-    return;
+  if (r == SC_CONN_HEAD) {
+    client_request(c); /* may close |c|; a pipelined rest is ignored */
+  } else if (r == SC_CONN_END && c->state == CLIENT_STREAMING) {
+    ev_io_stop(loop, w); /* a half-close; keep sending */
+  } else if (r == SC_CONN_FAILED && c->state == CLIENT_STREAMING) {
+    client_drop(c, &c->k->st.clients_gone, 0);
+  } else if (r != SC_CONN_WAIT) {
+    client_close(c);
   }
 }
 
